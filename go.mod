@@ -1,0 +1,3 @@
+module github.com/vivremotion/gateway
+
+go 1.25
