@@ -1,0 +1,459 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/netip"
+	"net/textproto"
+	"sync"
+	"time"
+
+	"github.com/vivremotion/gateway/balancer"
+	"github.com/vivremotion/gateway/cache"
+	"github.com/vivremotion/gateway/llm"
+	"github.com/vivremotion/gateway/ratelimit"
+)
+
+// Balancer picks the upstream for a request among the healthy ones. It
+// returns nil when none fits. Implementations are safe for concurrent use;
+// the ones in package balancer allocate nothing.
+type Balancer interface {
+	Pick(r *http.Request, ups []*balancer.Upstream) *balancer.Upstream
+}
+
+// Limiter decides whether a request may go ahead. key identifies who is
+// limited (a client address, an API key, a tenant) and cost is what the
+// request spends, 1 for plain requests. An error means the limiter could not
+// decide; a limiter that should fail open returns an allowing [ratelimit.Decision]
+// and no error instead.
+type Limiter interface {
+	Allow(ctx context.Context, key string, cost int64) (ratelimit.Decision, error)
+}
+
+// Breaker is a circuit breaker. Allow admits an attempt or returns an error
+// that wraps [ErrCircuitOpen]; every admitted attempt is reported to Done
+// with the ticket Allow gave and the attempt's [Outcome].
+type Breaker interface {
+	Allow() (ticket uint64, err error)
+	Done(ticket uint64, o Outcome)
+}
+
+// Cache stores responses. Get returns the entry stored under key, if any;
+// Set stores e. The [Proxy] decides what is stored and what is served, by
+// the rules of package cache; a Cache only keeps entries.
+type Cache interface {
+	Get(ctx context.Context, key string) (*cache.Entry, bool)
+	Set(ctx context.Context, key string, e *cache.Entry)
+}
+
+// LLMProvider is one LLM backend; see [llm.Provider].
+type LLMProvider = llm.Provider
+
+// Outcome is what happened in one attempt against an upstream; see
+// [balancer.Outcome].
+type Outcome = balancer.Outcome
+
+// ProxyRequest is what [Proxy.Rewrite] may change: the outbound request, after
+// the proxy has pointed it at the chosen upstream.
+type ProxyRequest struct {
+	// In is the request the proxy received. Rewrite must not modify it.
+	In *http.Request
+	// Out is the request that will be sent, with its URL, Host and
+	// X-Forwarded headers already set; Rewrite may change anything in it.
+	Out *http.Request
+	// Upstream is the upstream Out is going to.
+	Upstream *balancer.Upstream
+}
+
+// Proxy is an [http.Handler] that forwards each request to one of its
+// upstreams and copies the answer back. Its zero value, given Upstreams,
+// forwards as [net/http/httputil.ReverseProxy] does with SetURL and
+// SetXForwarded, with safe timeouts. Every other field is optional.
+//
+// Each request goes through the pipeline in this order:
+//
+//  1. Limiter: a refused request gets 429 with Retry-After.
+//  2. Cache lookup: a fresh stored response is served at once.
+//  3. Balancer pick among the pool's healthy upstreams: none gives 503.
+//  4. Breaker admit: an open circuit gives 503.
+//  5. Round trip to the upstream, within DialTimeout,
+//     ResponseHeaderTimeout and Timeout.
+//  6. Outcome recorded: one [Outcome] goes to the upstream's counters and
+//     the breaker.
+//  7. Cache store, when the response may be stored.
+//
+// The outbound request loses the hop-by-hop headers (and those named in
+// Connection) but keeps "TE: trailers"; gets X-Forwarded-For, -Host and
+// -Proto; has its query cleaned of parameters that Go's parser rejects; and
+// keeps the client's User-Agent, or none. Responses lose their hop-by-hop
+// headers; trailers, 1xx responses (such as 103 Early Hints) and protocol
+// upgrades (WebSocket) are forwarded; streamed responses (text/event-stream
+// or of unknown length) are flushed as they arrive.
+//
+// A Proxy must not be copied after first use.
+type Proxy struct {
+	// Upstreams is the pool to forward to. Nil or empty: every request gets
+	// 503 with [ErrNoUpstream].
+	Upstreams *balancer.Pool
+
+	// Balancer picks among the healthy upstreams. Nil: round robin.
+	Balancer Balancer
+
+	// Limiter, when not nil, is asked before anything else, with the key
+	// from LimitKey and a cost of 1.
+	Limiter Limiter
+	// LimitKey returns the Limiter's key for a request. Nil: the client's
+	// IP address as the connection shows it (r.RemoteAddr without the port).
+	LimitKey func(*http.Request) string
+
+	// Breaker, when not nil, admits each attempt and learns its outcome.
+	Breaker Breaker
+
+	// Cache, when not nil, serves fresh stored GET responses and stores
+	// responses that RFC 9111's shared-cache rules allow (see
+	// [cache.Lifetime]).
+	Cache Cache
+	// MaxCacheEntry is the largest body, in bytes, that is stored. Zero
+	// means 1 MiB.
+	MaxCacheEntry int64
+
+	// Transport sends the outbound requests. Nil: the proxy's own
+	// transport, which speaks HTTP/1.1 to http:// upstreams, HTTP/1.1 or
+	// HTTP/2 (by ALPN) to https:// upstreams, and HTTP/2 by prior knowledge
+	// to h2c:// upstreams, ignores proxy environment variables, never
+	// decompresses, and applies DialTimeout and ResponseHeaderTimeout. A
+	// Transport of your own sees h2c:// upstreams as http:// and must apply
+	// its own dial and response-head timeouts.
+	Transport http.RoundTripper
+
+	// DialTimeout limits connecting to an upstream, TLS handshake
+	// included. Zero means 10 seconds. It applies only to the default
+	// Transport. Exceeding it gives 504.
+	DialTimeout time.Duration
+	// ResponseHeaderTimeout limits the wait for the response head once the
+	// request is sent. Zero means 60 seconds; negative means no limit. It
+	// applies only to the default Transport. Exceeding it gives 504.
+	ResponseHeaderTimeout time.Duration
+	// Timeout limits a whole attempt, from picking the upstream to the end
+	// of the response body. Zero means no limit, so that long streams work;
+	// protocol upgrades are never limited by it. Exceeding it before the
+	// response head gives 504; after, the client connection is aborted.
+	Timeout time.Duration
+
+	// TrustedProxies lists the networks of proxies in front of the gateway
+	// whose Forwarded and X-Forwarded-* headers are believed. A request from
+	// anywhere else has those headers removed before its own are set. Nil:
+	// no one is trusted.
+	TrustedProxies []netip.Prefix
+	// PreserveHost, when true, sends the client's Host header to the
+	// upstream. False: the upstream's host, as SetURL does.
+	PreserveHost bool
+
+	// Rewrite, when not nil, may change the outbound request after the
+	// proxy has set it up.
+	Rewrite func(*ProxyRequest)
+	// ModifyResponse, when not nil, may change the upstream's response
+	// before it is copied. An error from it gives 502.
+	ModifyResponse func(*http.Response) error
+
+	// FlushInterval is how often a response body is flushed to the client
+	// while it is copied. Zero: only at the end, except that
+	// text/event-stream responses and responses of unknown length are
+	// flushed after every write. Negative: after every write.
+	FlushInterval time.Duration
+
+	// ErrorHandler writes the response when a request fails before the
+	// response head was sent. Nil: [WriteError].
+	ErrorHandler ErrorHandler
+	// Logger receives one record for each failed request. Nil:
+	// [slog.Default].
+	Logger *slog.Logger
+
+	once sync.Once
+	rr   balancer.RoundRobin
+	tr   *http.Transport // default transport for http:// and https://
+	h2c  *http.Transport // default transport for h2c://
+}
+
+// The defaults of the Proxy's timeouts.
+const (
+	defaultDialTimeout           = 10 * time.Second
+	defaultResponseHeaderTimeout = 60 * time.Second
+	defaultMaxCacheEntry         = 1 << 20
+)
+
+func (p *Proxy) init() {
+	if p.Transport != nil {
+		return
+	}
+	dt := p.DialTimeout
+	if dt <= 0 {
+		dt = defaultDialTimeout
+	}
+	rht := p.ResponseHeaderTimeout
+	switch {
+	case rht == 0:
+		rht = defaultResponseHeaderTimeout
+	case rht < 0:
+		rht = 0
+	}
+	d := &net.Dialer{Timeout: dt, KeepAlive: 30 * time.Second}
+	p.tr = &http.Transport{
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   dt,
+		ResponseHeaderTimeout: rht,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+	}
+	var protos http.Protocols
+	protos.SetUnencryptedHTTP2(true)
+	p.h2c = &http.Transport{
+		DialContext:           d.DialContext,
+		Protocols:             &protos,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: rht,
+		DisableCompression:    true,
+	}
+}
+
+// CloseIdleConnections closes the idle connections of the default
+// transport, or of Transport when it has such a method.
+func (p *Proxy) CloseIdleConnections() {
+	p.once.Do(p.init)
+	if p.Transport != nil {
+		if c, ok := p.Transport.(interface{ CloseIdleConnections() }); ok {
+			c.CloseIdleConnections()
+		}
+		return
+	}
+	p.tr.CloseIdleConnections()
+	p.h2c.CloseIdleConnections()
+}
+
+func (p *Proxy) transport(u *balancer.Upstream) http.RoundTripper {
+	switch {
+	case p.Transport != nil:
+		return p.Transport
+	case u.URL.Scheme == "h2c":
+		return p.h2c
+	}
+	return p.tr
+}
+
+// ServeHTTP forwards r through the pipeline described on [Proxy].
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.once.Do(p.init)
+
+	if p.Limiter != nil {
+		if err := p.limit(r); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+	}
+
+	var cacheKey string
+	if p.Cache != nil && cache.Lookupable(r) {
+		cacheKey = cache.Key(r)
+		if e, ok := p.Cache.Get(r.Context(), cacheKey); ok && e != nil {
+			if now := time.Now(); e.Fresh(now) {
+				serveEntry(w, r, e, now)
+				return
+			}
+		}
+	}
+
+	var ups []*balancer.Upstream
+	if p.Upstreams != nil {
+		ups = p.Upstreams.Healthy()
+	}
+	var u *balancer.Upstream
+	if p.Balancer != nil {
+		u = p.Balancer.Pick(r, ups)
+	} else {
+		u = p.rr.Pick(r, ups)
+	}
+	if u == nil {
+		p.fail(w, r, &Error{Op: "balance", Err: ErrNoUpstream})
+		return
+	}
+
+	var ticket uint64
+	if p.Breaker != nil {
+		t, err := p.Breaker.Allow()
+		if err != nil {
+			p.fail(w, r, &Error{Op: "breaker", Upstream: u.URL.Host, Err: err})
+			return
+		}
+		ticket = t
+	}
+
+	a := attempt{p: p, u: u, start: time.Now(), cacheKey: cacheKey}
+	u.Begin()
+	// Deferred so that the outcome is recorded even when the copy aborts
+	// the handler with http.ErrAbortHandler.
+	defer func() {
+		a.o.Duration = time.Since(a.start)
+		u.Done(a.o)
+		if p.Breaker != nil {
+			p.Breaker.Done(ticket, a.o)
+		}
+	}()
+	a.serve(w, r)
+}
+
+// limit asks the Limiter about r.
+func (p *Proxy) limit(r *http.Request) error {
+	var key string
+	if p.LimitKey != nil {
+		key = p.LimitKey(r)
+	} else {
+		key = remoteIP(r.RemoteAddr)
+	}
+	d, err := p.Limiter.Allow(r.Context(), key, 1)
+	if err != nil {
+		return &Error{Op: "limit", Status: http.StatusServiceUnavailable, Err: err}
+	}
+	if !d.Allowed {
+		return &Error{Op: "limit", RetryAfter: d.RetryAfter, Err: ErrRateLimited}
+	}
+	return nil
+}
+
+// fail logs err and writes the error response.
+func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
+	p.log(r, StatusOf(r, err), err)
+	h := p.ErrorHandler
+	if h == nil {
+		h = WriteError
+	}
+	h(w, r, err)
+}
+
+// log records a failed request, at Warn for 5xx statuses and at Debug for
+// the rest (429, 499 and the like).
+func (p *Proxy) log(r *http.Request, status int, err error) {
+	lg := p.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	level := slog.LevelWarn
+	if status < 500 {
+		level = slog.LevelDebug
+	}
+	if lg.Enabled(r.Context(), level) {
+		lg.LogAttrs(r.Context(), level, "proxy: request failed",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", status),
+			slog.String("error", err.Error()))
+	}
+}
+
+// attempt is one forwarding of a request to one upstream.
+type attempt struct {
+	p        *Proxy
+	u        *balancer.Upstream
+	start    time.Time
+	cacheKey string
+	o        Outcome
+}
+
+// serve sends r to a.u and copies the response to w, filling a.o.
+func (a *attempt) serve(w http.ResponseWriter, r *http.Request) {
+	p := a.p
+	upType := upgradeType(r.Header)
+	ctx := r.Context()
+	if p.Timeout > 0 && upType == "" {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.Timeout)
+		defer cancel()
+	}
+
+	// Forward 1xx responses (103 Early Hints and the like) as they come.
+	trace := &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
+			h := w.Header()
+			for k, vs := range header {
+				h[k] = vs
+			}
+			w.WriteHeader(code)
+			clear(h) // the informational headers must not leak into the final response
+			return nil
+		},
+	}
+	ctx = httptrace.WithClientTrace(ctx, trace)
+
+	out, err := a.outbound(ctx, r, upType)
+	if err != nil {
+		a.o.Class = balancer.Refused
+		p.fail(w, r, &Error{Op: "rewrite", Upstream: a.u.URL.Host, Err: err})
+		return
+	}
+	if out.Body != nil {
+		// The transport closes the body, but not on every error path.
+		defer out.Body.Close()
+	}
+
+	res, err := p.transport(a.u).RoundTrip(out)
+	a.o.TTFB = time.Since(a.start)
+	if err != nil {
+		p.fail(w, r, a.roundTripError(r, ctx, err))
+		return
+	}
+	a.o.Status = res.StatusCode
+	if res.StatusCode >= 500 {
+		a.o.Class = balancer.ServerError
+	}
+
+	if res.StatusCode == http.StatusSwitchingProtocols {
+		if err := a.tunnel(w, r, res, upType); err != nil {
+			p.fail(w, r, err)
+		}
+		return
+	}
+
+	removeHopByHop(res.Header)
+	if p.ModifyResponse != nil {
+		if err := p.ModifyResponse(res); err != nil {
+			res.Body.Close()
+			p.fail(w, r, &Error{Op: "modify response", Upstream: a.u.URL.Host, Status: http.StatusBadGateway, Err: err})
+			return
+		}
+	}
+	a.respond(w, r, res)
+}
+
+// roundTripError classifies a failed round trip and records its class.
+func (a *attempt) roundTripError(r *http.Request, ctx context.Context, err error) error {
+	var ne net.Error
+	switch {
+	case r.Context().Err() != nil:
+		a.o.Class = balancer.Canceled
+		err = fmt.Errorf("%w: %w", ErrClientGone, err)
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		a.o.Class = balancer.Timeout
+		err = fmt.Errorf("%w: %w", ErrUpstreamTimeout, err)
+	default:
+		a.o.Class = balancer.ConnectionError
+		err = fmt.Errorf("%w: %w", ErrUpstreamConnection, err)
+	}
+	return &Error{Op: "round trip", Upstream: a.u.URL.Host, Err: err}
+}
+
+// remoteIP returns the address part of a RemoteAddr without allocating.
+func remoteIP(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return host
+}

@@ -1,0 +1,232 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// outbound builds the request to send upstream from the inbound r. It never
+// modifies r.
+func (a *attempt) outbound(ctx context.Context, r *http.Request, upType string) (*http.Request, error) {
+	out := r.Clone(ctx) // deep-copies the header, so r's stays as it was
+	if r.ContentLength == 0 {
+		out.Body = nil // the transport then sends no body and retries freely
+	}
+	out.Close = false
+	out.RequestURI = ""
+
+	h := out.Header
+	wantTrailers := headerHasToken(h["Te"], "trailers")
+	removeHopByHop(h)
+	if wantTrailers {
+		h["Te"] = []string{"trailers"} // gRPC needs it end to end
+	}
+	if upType != "" {
+		h["Connection"] = []string{"Upgrade"}
+		h["Upgrade"] = []string{upType}
+	}
+	if _, ok := h["User-Agent"]; !ok {
+		h["User-Agent"] = []string{""} // an empty value stops the transport inventing one
+	}
+
+	a.p.setForwarded(h, r)
+
+	t := a.u.URL
+	out.URL.Scheme = t.Scheme
+	if t.Scheme == "h2c" {
+		out.URL.Scheme = "http"
+	}
+	out.URL.Host = t.Host
+	out.URL.Path, out.URL.RawPath = joinURLPath(t, r.URL)
+	q := cleanQuery(r.URL.RawQuery)
+	switch {
+	case t.RawQuery == "":
+		out.URL.RawQuery = q
+	case q == "":
+		out.URL.RawQuery = t.RawQuery
+	default:
+		out.URL.RawQuery = t.RawQuery + "&" + q
+	}
+	if !a.p.PreserveHost {
+		out.Host = ""
+	}
+
+	if a.p.Rewrite != nil {
+		a.p.Rewrite(&ProxyRequest{In: r, Out: out, Upstream: a.u})
+	}
+	return out, nil
+}
+
+// setForwarded sets X-Forwarded-For, -Host and -Proto on h, the header of
+// the outbound copy of r. The Forwarded and X-Forwarded-* headers that r
+// arrived with are kept only when r comes from a trusted proxy.
+func (p *Proxy) setForwarded(h http.Header, r *http.Request) {
+	ip := remoteIP(r.RemoteAddr)
+	if !p.trusted(ip) {
+		delete(h, "Forwarded")
+		delete(h, "X-Forwarded-For")
+		delete(h, "X-Forwarded-Host")
+		delete(h, "X-Forwarded-Proto")
+		delete(h, "X-Real-Ip")
+	}
+	if ip != "" {
+		if prior := h["X-Forwarded-For"]; len(prior) > 0 {
+			h["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + ip}
+		} else {
+			h["X-Forwarded-For"] = []string{ip}
+		}
+	}
+	if len(h["X-Forwarded-Host"]) == 0 {
+		h["X-Forwarded-Host"] = []string{r.Host}
+	}
+	if len(h["X-Forwarded-Proto"]) == 0 {
+		if r.TLS != nil {
+			h["X-Forwarded-Proto"] = []string{"https"}
+		} else {
+			h["X-Forwarded-Proto"] = []string{"http"}
+		}
+	}
+}
+
+// trusted reports whether ip, a client address, lies in TrustedProxies.
+func (p *Proxy) trusted(ip string) bool {
+	if len(p.TrustedProxies) == 0 {
+		return false
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, n := range p.TrustedProxies {
+		if n.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// hopByHop lists the headers that apply to one connection only (RFC 9110
+// section 7.6.1, plus the legacy ones that proxies still see).
+var hopByHop = [...]string{
+	"Connection",
+	"Proxy-Connection",
+	"Keep-Alive",
+	"Proxy-Authenticate",
+	"Proxy-Authorization",
+	"Te",
+	"Trailer",
+	"Transfer-Encoding",
+	"Upgrade",
+}
+
+// removeHopByHop deletes from h the hop-by-hop headers and the headers that
+// Connection names.
+func removeHopByHop(h http.Header) {
+	for _, line := range h["Connection"] {
+		for line != "" {
+			var name string
+			name, line, _ = strings.Cut(line, ",")
+			if name = textprotoTrim(name); name != "" {
+				delete(h, http.CanonicalHeaderKey(name))
+			}
+		}
+	}
+	for _, name := range hopByHop {
+		delete(h, name)
+	}
+}
+
+// upgradeType returns the protocol that h asks to upgrade to, or "" when
+// h's Connection header does not include "upgrade".
+func upgradeType(h http.Header) string {
+	if !headerHasToken(h["Connection"], "upgrade") {
+		return ""
+	}
+	return h.Get("Upgrade")
+}
+
+// headerHasToken reports whether the comma-separated lines contain token,
+// compared case-insensitively.
+func headerHasToken(lines []string, token string) bool {
+	for _, line := range lines {
+		for line != "" {
+			var v string
+			v, line, _ = strings.Cut(line, ",")
+			if strings.EqualFold(textprotoTrim(v), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// textprotoTrim trims the spaces and tabs that may surround a list element.
+func textprotoTrim(s string) string {
+	return strings.Trim(s, " \t")
+}
+
+// joinURLPath joins the upstream's path prefix with the request's path,
+// with exactly one slash between them, keeping the request's escaping.
+func joinURLPath(t, r *url.URL) (path, rawpath string) {
+	if t.RawPath == "" && r.RawPath == "" {
+		return singleJoin(t.Path, r.Path), ""
+	}
+	tp, rp := t.EscapedPath(), r.EscapedPath()
+	tSlash, rSlash := strings.HasSuffix(tp, "/"), strings.HasPrefix(rp, "/")
+	switch {
+	case tSlash && rSlash:
+		return t.Path + r.Path[1:], tp + rp[1:]
+	case !tSlash && !rSlash:
+		return t.Path + "/" + r.Path, tp + "/" + rp
+	}
+	return t.Path + r.Path, tp + rp
+}
+
+func singleJoin(a, b string) string {
+	aSlash, bSlash := strings.HasSuffix(a, "/"), strings.HasPrefix(b, "/")
+	switch {
+	case aSlash && bSlash:
+		return a + b[1:]
+	case !aSlash && !bSlash && a != "" && b != "":
+		return a + "/" + b
+	case a == "":
+		if b == "" || bSlash {
+			return b
+		}
+		return "/" + b
+	}
+	return a + b
+}
+
+// cleanQuery returns q unchanged when Go's query parser accepts all of it.
+// Otherwise it returns the parameters the parser accepts, re-encoded: a
+// parameter with a semicolon or a bad escape is dropped, so that the
+// upstream cannot read the query differently from the gateway's own
+// policies (parameter smuggling).
+func cleanQuery(q string) string {
+	for i := 0; i < len(q); i++ {
+		switch q[i] {
+		case ';':
+			return reencodeQuery(q)
+		case '%':
+			if i+2 >= len(q) || !isHex(q[i+1]) || !isHex(q[i+2]) {
+				return reencodeQuery(q)
+			}
+			i += 2
+		}
+	}
+	return q
+}
+
+func reencodeQuery(q string) string {
+	v, _ := url.ParseQuery(q) // keeps what parses, drops the rest
+	return v.Encode()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}

@@ -1,0 +1,196 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vivremotion/gateway/balancer"
+	"github.com/vivremotion/gateway/cache"
+)
+
+// copyBufs holds the buffers that response bodies are copied through.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// respond copies res, the upstream's answer to r, to w.
+func (a *attempt) respond(w http.ResponseWriter, r *http.Request, res *http.Response) {
+	defer res.Body.Close()
+	p := a.p
+
+	var store *cacheStore
+	if a.cacheKey != "" {
+		if ttl, ok := cache.Lifetime(r, res, a.start); ok && res.ContentLength <= p.maxCacheEntry() {
+			store = &cacheStore{key: a.cacheKey, ttl: ttl, limit: p.maxCacheEntry(), status: res.StatusCode, header: res.Header.Clone()}
+		}
+	}
+
+	h := w.Header()
+	for k, vs := range res.Header {
+		h[k] = append(h[k], vs...)
+	}
+	announced := len(res.Trailer)
+	if announced > 0 {
+		keys := make([]string, 0, announced)
+		for k := range res.Trailer {
+			keys = append(keys, k)
+		}
+		h["Trailer"] = []string{strings.Join(keys, ", ")}
+	}
+	w.WriteHeader(res.StatusCode)
+	rc := http.NewResponseController(w)
+	if announced > 0 {
+		// Flushing now makes the server send a chunked body, which is the
+		// only way trailers can follow it.
+		rc.Flush()
+	}
+
+	err := a.copyBody(w, rc, res, store)
+	if err != nil {
+		var we *writeError
+		if errors.As(err, &we) || r.Context().Err() != nil {
+			a.o.Class = balancer.Canceled
+		} else if a.o.Class == balancer.OK {
+			a.o.Class = balancer.ConnectionError
+			var ne net.Error
+			if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+				a.o.Class = balancer.Timeout
+			}
+		}
+		err = &Error{Op: "copy response", Upstream: a.u.URL.Host, Err: err}
+		p.log(r, StatusOf(r, err), err)
+		if r.Context().Value(http.ServerContextKey) != nil {
+			// The head is out: the only way to tell the client that the
+			// body is incomplete is to break the connection.
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
+
+	for k, vs := range res.Trailer {
+		if announced > 0 && len(res.Trailer) == announced {
+			h[k] = vs
+		} else {
+			h[http.TrailerPrefix+k] = vs
+		}
+	}
+	if store != nil && !store.overflow {
+		now := time.Now()
+		p.Cache.Set(r.Context(), store.key, &cache.Entry{
+			Status:  store.status,
+			Header:  store.header,
+			Body:    store.body,
+			Stored:  now,
+			Expires: now.Add(store.ttl),
+		})
+	}
+}
+
+// writeError marks a failure to write to the client.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return "write to client: " + e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// copyBody copies the response body to w, flushing as the response asks,
+// and keeps a copy in store when it is not nil.
+func (a *attempt) copyBody(w http.ResponseWriter, rc *http.ResponseController, res *http.Response, store *cacheStore) error {
+	interval := a.p.flushInterval(res)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
+
+	var last time.Time
+	if interval > 0 {
+		last = time.Now()
+	}
+	for {
+		n, rerr := res.Body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return &writeError{werr}
+			}
+			if store != nil {
+				store.add(buf[:n])
+			}
+			switch {
+			case interval < 0:
+				rc.Flush()
+			case interval > 0:
+				if now := time.Now(); now.Sub(last) >= interval {
+					rc.Flush()
+					last = now
+				}
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}
+
+// flushInterval returns how often res's body is flushed: negative for after
+// every write.
+func (p *Proxy) flushInterval(res *http.Response) time.Duration {
+	if res.ContentLength == -1 {
+		return -1
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := mime.ParseMediaType(ct); mt == "text/event-stream" {
+			return -1
+		}
+	}
+	return p.FlushInterval
+}
+
+func (p *Proxy) maxCacheEntry() int64 {
+	if p.MaxCacheEntry > 0 {
+		return p.MaxCacheEntry
+	}
+	return defaultMaxCacheEntry
+}
+
+// cacheStore collects a response body on its way to the client.
+type cacheStore struct {
+	key      string
+	ttl      time.Duration
+	limit    int64
+	status   int
+	header   http.Header
+	body     []byte
+	overflow bool
+}
+
+func (s *cacheStore) add(b []byte) {
+	if s.overflow {
+		return
+	}
+	if int64(len(s.body)+len(b)) > s.limit {
+		s.overflow, s.body = true, nil
+		return
+	}
+	s.body = append(s.body, b...)
+}
+
+// serveEntry answers r with a stored response.
+func serveEntry(w http.ResponseWriter, r *http.Request, e *cache.Entry, now time.Time) {
+	h := w.Header()
+	for k, vs := range e.Header {
+		h[k] = vs
+	}
+	h["Age"] = []string{strconv.FormatInt(int64(e.Age(now)/time.Second), 10)}
+	h["Cache-Status"] = []string{"gateway; hit"}
+	w.WriteHeader(e.Status)
+	if r.Method != http.MethodHead {
+		w.Write(e.Body)
+	}
+}

@@ -1,0 +1,22 @@
+// Package ratelimit holds the vocabulary of rate limiting that the gateway's
+// Proxy consumes: the [Decision] a limiter returns for each request.
+package ratelimit
+
+import "time"
+
+// Decision is a limiter's answer for one request. Limiters return it by
+// value: a pointer would escape and allocate on every request.
+type Decision struct {
+	// Allowed reports whether the request may go ahead.
+	Allowed bool
+	// Limit is the number of requests (or cost units) the key may spend in
+	// one window; 0 when the limiter has no such figure.
+	Limit int64
+	// Remaining is what the key may still spend now.
+	Remaining int64
+	// RetryAfter, for a refused request, is how long until the same request
+	// would be allowed. Zero when allowed.
+	RetryAfter time.Duration
+	// Reset is how long until the key's allowance is whole again.
+	Reset time.Duration
+}
