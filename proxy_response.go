@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -144,10 +143,11 @@ func (p *Proxy) flushInterval(res *http.Response) time.Duration {
 	if res.ContentLength == -1 {
 		return -1
 	}
-	if ct := res.Header.Get("Content-Type"); ct != "" {
-		if mt, _, _ := mime.ParseMediaType(ct); mt == "text/event-stream" {
-			return -1
-		}
+	// By hand rather than with mime.ParseMediaType, which allocates a map
+	// for the parameters on every response.
+	mt, _, _ := strings.Cut(res.Header.Get("Content-Type"), ";")
+	if strings.EqualFold(strings.TrimSpace(mt), "text/event-stream") {
+		return -1
 	}
 	return p.FlushInterval
 }
