@@ -386,7 +386,11 @@ func (a *attempt) serve(w http.ResponseWriter, r *http.Request) {
 				h[k] = vs
 			}
 			w.WriteHeader(code)
-			clear(h) // the informational headers must not leak into the final response
+			// The informational headers must not leak into the final
+			// response; what middleware set before stays.
+			for k := range header {
+				delete(h, k)
+			}
 			return nil
 		},
 	}
