@@ -544,7 +544,8 @@ func TestServerTLS(t *testing.T) {
 				}
 				hello(w, r)
 			})
-			sv.s.Logger = quiet
+			logs := new(recorder)
+			sv.s.Logger = slog.New(logs)
 			srv := start(t, &sv.s)
 			for _, cl := range clients {
 				c := client(t, &http.Transport{
@@ -573,7 +574,66 @@ func TestServerTLS(t *testing.T) {
 			if err := <-srv.served; err != nil {
 				t.Errorf("Serve() = %v; want nil", err)
 			}
+			// net/http's own log goes to Logger; the failed handshake has
+			// been logged by the time its connection closed.
+			if !logs.has(slog.LevelError, "TLS handshake error") {
+				t.Errorf("Logger got %q; want an error about the TLS handshake", logs.messages())
+			}
 		})
+	}
+}
+
+// recorder is a slog.Handler that keeps the records it is given.
+type recorder struct {
+	mu      sync.Mutex // guards records
+	records []slog.Record
+}
+
+func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *recorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *recorder) WithGroup(string) slog.Handler            { return r }
+
+func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.records = append(r.records, rec.Clone())
+	return nil
+}
+
+func (r *recorder) messages() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ms []string
+	for _, rec := range r.records {
+		ms = append(ms, rec.Level.String()+" "+rec.Message)
+	}
+	return ms
+}
+
+func (r *recorder) has(level slog.Level, text string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rec := range r.records {
+		if rec.Level == level && strings.Contains(rec.Message, text) {
+			return true
+		}
+	}
+	return false
+}
+
+// failingListener fails every Accept, as a listener whose socket broke.
+type failingListener struct{ err error }
+
+func (l failingListener) Accept() (net.Conn, error) { return nil, l.err }
+func (l failingListener) Close() error              { return nil }
+func (l failingListener) Addr() net.Addr            { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+
+func TestServerReturnsAcceptError(t *testing.T) {
+	broken := errors.New("accept broke")
+	s := Server{Handler: hello, Logger: quiet}
+	// ctx is never done: Serve must return because the server stopped.
+	if err := s.Serve(context.Background(), failingListener{broken}); !errors.Is(err, broken) {
+		t.Errorf("Serve() = %v; want %v", err, broken)
 	}
 }
 
