@@ -17,19 +17,12 @@ import (
 // a [Server]'s ShutdownTimeout passed, so their connections were closed.
 var ErrShutdownTimeout = errors.New("gateway: shutdown timed out")
 
-// Defaults that a [Server] applies to its zero fields.
+// The values a [Server] uses for its zero fields, documented there.
 const (
-	// DefaultReadHeaderTimeout bounds how long a client may take to send a
-	// request head.
-	DefaultReadHeaderTimeout = 10 * time.Second
-	// DefaultIdleTimeout bounds how long a keep-alive connection may wait
-	// for its next request.
-	DefaultIdleTimeout = 120 * time.Second
-	// DefaultMaxHeaderBytes bounds the size of a request head, in bytes.
-	DefaultMaxHeaderBytes = 64 << 10
-	// DefaultShutdownTimeout bounds how long a graceful shutdown may wait
-	// for in-flight requests.
-	DefaultShutdownTimeout = 30 * time.Second
+	serverReadHeaderTimeout = 10 * time.Second
+	serverIdleTimeout       = 120 * time.Second
+	serverMaxHeaderBytes    = 64 << 10
+	serverShutdownTimeout   = 30 * time.Second
 )
 
 // Server runs an [http.Handler] with safe defaults and graceful shutdown.
@@ -100,7 +93,7 @@ type Server struct {
 	CertFile, KeyFile string
 
 	// ReadHeaderTimeout bounds the time to read a request head. Zero means
-	// [DefaultReadHeaderTimeout] (10s); negative means no limit.
+	// 10 seconds; negative means no limit.
 	ReadHeaderTimeout time.Duration
 
 	// ReadTimeout bounds the time to read a whole request, body included.
@@ -115,18 +108,17 @@ type Server struct {
 	WriteTimeout time.Duration
 
 	// IdleTimeout bounds how long a keep-alive connection waits for its
-	// next request. Zero means [DefaultIdleTimeout] (120s); negative means
-	// no limit.
+	// next request. Zero means 120 seconds; negative means no limit.
 	IdleTimeout time.Duration
 
 	// MaxHeaderBytes bounds the size of a request head (request line and
-	// header fields), in bytes. Zero means [DefaultMaxHeaderBytes]
-	// (64 KiB); negative is an error. Larger heads get 431.
+	// header fields), in bytes. Zero means 64 KiB; negative is an error.
+	// Larger heads get 431.
 	MaxHeaderBytes int
 
 	// ShutdownTimeout bounds how long a graceful shutdown waits for
 	// in-flight requests before closing their connections. Zero means
-	// [DefaultShutdownTimeout] (30s); negative means no limit.
+	// 30 seconds; negative means no limit.
 	ShutdownTimeout time.Duration
 
 	// H2C serves HTTP/2 without TLS to clients that speak it with prior
@@ -207,28 +199,28 @@ func ShuttingDown(ctx context.Context) <-chan struct{} {
 	return ch
 }
 
-// ctxKey is the type of this file's context keys; a pointer to it is
-// comparable and cannot collide with anyone else's key.
-type ctxKey struct{ name string }
+// serverCtxKey is the type of the server's context keys; a pointer to one
+// cannot collide with anyone else's key.
+type serverCtxKey struct{ name string }
 
-var shuttingDownKey = &ctxKey{"shutting down"}
+var shuttingDownKey = &serverCtxKey{"shutting down"}
 
-// serving is one run of a Server: the http.Server built from its fields and
-// what the shutdown needs.
-type serving struct {
+// serverRun is one run of a Server: the http.Server built from its fields
+// and what the shutdown needs.
+type serverRun struct {
 	srv             *http.Server
 	tls             bool
 	h2c             bool
 	shutdownTimeout time.Duration
 	log             *slog.Logger
-	inflight        *inflight
+	handlers        *handlerCount
 	shuttingDown    chan struct{}      // closed when the listeners are closed
 	cancelBase      context.CancelFunc // cancels every request's context
 }
 
 // prepare checks s and builds the http.Server for one run. It reads the
 // certificate files, so that a bad path fails before listening.
-func (s *Server) prepare(ctx context.Context) (*serving, error) {
+func (s *Server) prepare(ctx context.Context) (*serverRun, error) {
 	if s.Handler == nil {
 		return nil, errors.New("gateway: Server.Handler is nil")
 	}
@@ -244,12 +236,12 @@ func (s *Server) prepare(ctx context.Context) (*serving, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	p := &serving{
+	p := &serverRun{
 		tls:             tlsConf != nil,
 		h2c:             s.H2C && tlsConf == nil,
-		shutdownTimeout: orDefault(s.ShutdownTimeout, DefaultShutdownTimeout),
+		shutdownTimeout: durationOr(s.ShutdownTimeout, serverShutdownTimeout),
 		log:             log,
-		inflight:        newInflight(),
+		handlers:        newHandlerCount(),
 		shuttingDown:    make(chan struct{}),
 	}
 
@@ -272,17 +264,17 @@ func (s *Server) prepare(ctx context.Context) (*serving, error) {
 	}
 	maxHeader := s.MaxHeaderBytes
 	if maxHeader == 0 {
-		maxHeader = DefaultMaxHeaderBytes
+		maxHeader = serverMaxHeaderBytes
 	}
 
 	p.srv = &http.Server{
 		Addr:              addr,
-		Handler:           trackedHandler{h: s.Handler, f: p.inflight},
+		Handler:           countedHandler{h: s.Handler, f: p.handlers},
 		TLSConfig:         tlsConf,
-		ReadHeaderTimeout: orDefault(s.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		ReadHeaderTimeout: durationOr(s.ReadHeaderTimeout, serverReadHeaderTimeout),
 		ReadTimeout:       s.ReadTimeout,
 		WriteTimeout:      s.WriteTimeout,
-		IdleTimeout:       orDefault(s.IdleTimeout, DefaultIdleTimeout),
+		IdleTimeout:       durationOr(s.IdleTimeout, serverIdleTimeout),
 		MaxHeaderBytes:    maxHeader,
 		Protocols:         &protos,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelError),
@@ -330,7 +322,7 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 
 // serve runs p's http.Server on ln until ctx is done or the server fails,
 // then drains it.
-func (p *serving) serve(ctx context.Context, ln net.Listener) error {
+func (p *serverRun) serve(ctx context.Context, ln net.Listener) error {
 	// http.Server.Serve closes ln, but ServeTLS may fail before reaching it.
 	defer ln.Close()
 
@@ -362,7 +354,7 @@ func (p *serving) serve(ctx context.Context, ln net.Listener) error {
 
 // shutdown stops accepting, waits for in-flight requests up to the
 // shutdown timeout, and then closes whatever is left.
-func (p *serving) shutdown() error {
+func (p *serverRun) shutdown() error {
 	ctx := context.Background()
 	if p.shutdownTimeout > 0 {
 		var cancel context.CancelFunc
@@ -376,7 +368,7 @@ func (p *serving) shutdown() error {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		// Every connection Shutdown knows of is closed; hijacked ones may
 		// still have their handlers running.
-		drained := p.inflight.drained()
+		drained := p.handlers.drained()
 		select {
 		case <-drained:
 			p.cancelBase()
@@ -391,7 +383,7 @@ func (p *serving) shutdown() error {
 		}
 	}
 
-	n := p.inflight.running()
+	n := p.handlers.running()
 	p.srv.Close()
 	p.cancelBase()
 	requests := "requests"
@@ -402,43 +394,44 @@ func (p *serving) shutdown() error {
 		ErrShutdownTimeout, p.shutdownTimeout, n, requests)
 }
 
-// orDefault returns def for a zero d, and d otherwise.
-func orDefault(d, def time.Duration) time.Duration {
+// durationOr returns def for a zero d, and d otherwise.
+func durationOr(d, def time.Duration) time.Duration {
 	if d == 0 {
 		return def
 	}
 	return d
 }
 
-// trackedHandler counts the handlers running, so that a shutdown can wait
+// countedHandler counts the handlers running, so that a shutdown can wait
 // for those on hijacked connections, which http.Server forgets.
-type trackedHandler struct {
+type countedHandler struct {
 	h http.Handler
-	f *inflight
+	f *handlerCount
 }
 
-func (t trackedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (t countedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t.f.n.Add(1)
 	defer t.f.leave()
 	t.h.ServeHTTP(w, r)
 }
 
-// inflight counts running handlers with atomics rather than a mutex, since
-// every request passes through it. The draining flag and the counter are
-// each written before the other is read (by drained and leave), so at
-// least one of them sees both zero and draining, and idle is closed.
-type inflight struct {
+// handlerCount counts running handlers with atomics rather than a mutex,
+// since every request passes through it. drained writes the flag before it
+// reads the counter and leave writes the counter before it reads the flag,
+// so when the last handler leaves during a drain at least one of the two
+// sees both zero and draining, and idle is closed.
+type handlerCount struct {
 	n        atomic.Int64
 	draining atomic.Bool
 	once     sync.Once
 	idle     chan struct{} // closed once n is zero while draining
 }
 
-func newInflight() *inflight {
-	return &inflight{idle: make(chan struct{})}
+func newHandlerCount() *handlerCount {
+	return &handlerCount{idle: make(chan struct{})}
 }
 
-func (f *inflight) leave() {
+func (f *handlerCount) leave() {
 	if f.n.Add(-1) == 0 && f.draining.Load() {
 		f.once.Do(f.closeIdle)
 	}
@@ -446,7 +439,7 @@ func (f *inflight) leave() {
 
 // drained marks f as draining and returns a channel that is closed when no
 // handler is running.
-func (f *inflight) drained() <-chan struct{} {
+func (f *handlerCount) drained() <-chan struct{} {
 	f.draining.Store(true)
 	if f.n.Load() == 0 {
 		f.once.Do(f.closeIdle)
@@ -454,6 +447,6 @@ func (f *inflight) drained() <-chan struct{} {
 	return f.idle
 }
 
-func (f *inflight) running() int64 { return f.n.Load() }
+func (f *handlerCount) running() int64 { return f.n.Load() }
 
-func (f *inflight) closeIdle() { close(f.idle) }
+func (f *handlerCount) closeIdle() { close(f.idle) }

@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,17 +28,17 @@ import (
 	"time"
 )
 
-var quiet = slog.New(slog.DiscardHandler)
+var quietLogger = slog.New(slog.DiscardHandler)
 
-// running is a Server serving on a loopback listener.
-type running struct {
+// liveServer is a Server serving on a loopback listener.
+type liveServer struct {
 	addr   string             // host:port
 	stop   context.CancelFunc // starts the shutdown
 	served <-chan error       // Serve's result
 }
 
 // start serves s on 127.0.0.1:0 until the test ends or stop is called.
-func start(t *testing.T, s *Server) *running {
+func startServer(t *testing.T, s *Server) *liveServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -47,18 +48,18 @@ func start(t *testing.T, s *Server) *running {
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ctx, ln) }()
 	t.Cleanup(stop)
-	return &running{addr: ln.Addr().String(), stop: stop, served: served}
+	return &liveServer{addr: ln.Addr().String(), stop: stop, served: served}
 }
 
 // client returns an HTTP client with its own transport, closed when the
 // test ends.
-func client(t *testing.T, tr *http.Transport) *http.Client {
+func testClient(t *testing.T, tr *http.Transport) *http.Client {
 	t.Helper()
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
 }
 
-func protocols(http1, http2, h2c bool) *http.Protocols {
+func protocolSet(http1, http2, h2c bool) *http.Protocols {
 	var p http.Protocols
 	p.SetHTTP1(http1)
 	p.SetHTTP2(http2)
@@ -68,7 +69,7 @@ func protocols(http1, http2, h2c bool) *http.Protocols {
 
 // get fetches url and returns the status, the protocol major version and
 // the body.
-func get(t *testing.T, c *http.Client, url string) (status, major int, body string) {
+func fetch(t *testing.T, c *http.Client, url string) (status, major int, body string) {
 	t.Helper()
 	resp, err := c.Get(url)
 	if err != nil {
@@ -82,24 +83,24 @@ func get(t *testing.T, c *http.Client, url string) (status, major int, body stri
 	return resp.StatusCode, resp.ProtoMajor, string(b)
 }
 
-// hello answers every request with its protocol.
-var hello = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	io.WriteString(w, "hello over "+r.Proto)
+// protoHandler answers every request with its protocol.
+var protoHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	io.WriteString(w, "protoHandler over "+r.Proto)
 })
 
-// settings are the http.Server fields a Server sets from its own.
-type settings struct {
+// serverSettings are the http.Server fields a Server sets from its own.
+type serverSettings struct {
 	Addr                                                      string
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	MaxHeaderBytes                                            int
 }
 
 func TestServerDefaults(t *testing.T) {
-	ours := &tls.Config{Certificates: []tls.Certificate{selfSigned(t).cert}}
+	ours := &tls.Config{Certificates: []tls.Certificate{selfSignedCert(t).cert}}
 	tests := []struct {
 		name string
 		s    Server
-		want settings
+		want serverSettings
 		tls  bool
 		h2c  bool
 		wait time.Duration // shutdown timeout
@@ -107,7 +108,7 @@ func TestServerDefaults(t *testing.T) {
 		{
 			name: "zero",
 			s:    Server{},
-			want: settings{
+			want: serverSettings{
 				Addr:              ":http",
 				ReadHeaderTimeout: 10 * time.Second,
 				IdleTimeout:       120 * time.Second,
@@ -127,7 +128,7 @@ func TestServerDefaults(t *testing.T) {
 				ShutdownTimeout:   5 * time.Second,
 				H2C:               true,
 			},
-			want: settings{
+			want: serverSettings{
 				Addr:              "127.0.0.1:9000",
 				ReadHeaderTimeout: time.Second,
 				ReadTimeout:       2 * time.Second,
@@ -141,7 +142,7 @@ func TestServerDefaults(t *testing.T) {
 		{
 			name: "negative means none",
 			s:    Server{ReadHeaderTimeout: -1, IdleTimeout: -1, ShutdownTimeout: -1},
-			want: settings{
+			want: serverSettings{
 				Addr:              ":http",
 				ReadHeaderTimeout: -1,
 				IdleTimeout:       -1,
@@ -152,7 +153,7 @@ func TestServerDefaults(t *testing.T) {
 		{
 			name: "tls",
 			s:    Server{TLSConfig: ours, H2C: true},
-			want: settings{
+			want: serverSettings{
 				Addr:              ":https",
 				ReadHeaderTimeout: 10 * time.Second,
 				IdleTimeout:       120 * time.Second,
@@ -164,7 +165,7 @@ func TestServerDefaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.s.Handler = hello
+			tt.s.Handler = protoHandler
 			before := tt.s
 			p, err := tt.s.prepare(context.Background())
 			if err != nil {
@@ -208,11 +209,11 @@ func TestServerDefaults(t *testing.T) {
 }
 
 func TestServerKeepsCallerCertificates(t *testing.T) {
-	a, b := selfSigned(t), selfSigned(t)
+	a, b := selfSignedCert(t), selfSignedCert(t)
 	certFile, keyFile := b.files(t)
 	ours := &tls.Config{Certificates: make([]tls.Certificate, 1, 4)}
 	ours.Certificates[0] = a.cert
-	s := Server{Handler: hello, TLSConfig: ours, CertFile: certFile, KeyFile: keyFile}
+	s := Server{Handler: protoHandler, TLSConfig: ours, CertFile: certFile, KeyFile: keyFile}
 	p, err := s.prepare(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -226,18 +227,18 @@ func TestServerKeepsCallerCertificates(t *testing.T) {
 }
 
 func TestServerConfigErrors(t *testing.T) {
-	certFile, keyFile := selfSigned(t).files(t)
+	certFile, keyFile := selfSignedCert(t).files(t)
 	tests := []struct {
 		name string
 		s    Server
 		want string
 	}{
 		{"nil handler", Server{}, "Handler is nil"},
-		{"negative MaxHeaderBytes", Server{Handler: hello, MaxHeaderBytes: -1}, "negative"},
-		{"cert without key", Server{Handler: hello, CertFile: certFile}, "set together"},
-		{"key without cert", Server{Handler: hello, KeyFile: keyFile}, "set together"},
-		{"config without certificate", Server{Handler: hello, TLSConfig: &tls.Config{}}, "no certificate"},
-		{"key does not match", Server{Handler: hello, CertFile: certFile, KeyFile: certFile}, "loading TLS certificate"},
+		{"negative MaxHeaderBytes", Server{Handler: protoHandler, MaxHeaderBytes: -1}, "negative"},
+		{"cert without key", Server{Handler: protoHandler, CertFile: certFile}, "set together"},
+		{"key without cert", Server{Handler: protoHandler, KeyFile: keyFile}, "set together"},
+		{"config without certificate", Server{Handler: protoHandler, TLSConfig: &tls.Config{}}, "no certificate"},
+		{"key does not match", Server{Handler: protoHandler, CertFile: certFile, KeyFile: certFile}, "loading TLS certificate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,7 +267,7 @@ func TestServerBadCertPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Server{Handler: h, CertFile: missing, KeyFile: missing, Logger: quiet}
+	s := Server{Handler: h, CertFile: missing, KeyFile: missing, Logger: quietLogger}
 	if err := s.Serve(context.Background(), ln); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Serve() = %v; want an error wrapping fs.ErrNotExist", err)
 	}
@@ -294,7 +295,7 @@ func TestListenAndServeAddrInUse(t *testing.T) {
 	}
 	defer busy.Close()
 	// ctx is never done: the error must come from listening, at once.
-	err = ListenAndServe(context.Background(), busy.Addr().String(), hello)
+	err = ListenAndServe(context.Background(), busy.Addr().String(), protoHandler)
 	if !errors.Is(err, syscall.EADDRINUSE) {
 		t.Errorf("ListenAndServe() = %v; want an error wrapping EADDRINUSE", err)
 	}
@@ -303,7 +304,7 @@ func TestListenAndServeAddrInUse(t *testing.T) {
 func TestListenAndServeStopsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	s := Server{Addr: "127.0.0.1:0", Handler: hello, Logger: quiet}
+	s := Server{Addr: "127.0.0.1:0", Handler: protoHandler, Logger: quietLogger}
 	if err := s.ListenAndServe(ctx); err != nil {
 		t.Errorf("ListenAndServe() with a done context = %v; want nil", err)
 	}
@@ -321,8 +322,8 @@ func TestServerGracefulShutdown(t *testing.T) {
 		}
 		io.WriteString(w, "the full response")
 	})
-	srv := start(t, &Server{Handler: h, Logger: quiet})
-	c := client(t, &http.Transport{})
+	srv := startServer(t, &Server{Handler: h, Logger: quietLogger})
+	c := testClient(t, &http.Transport{})
 
 	type result struct {
 		body string
@@ -371,8 +372,8 @@ func TestServerShutdownTimeout(t *testing.T) {
 		close(started)
 		<-release // never, during the test
 	})
-	srv := start(t, &Server{Handler: h, ShutdownTimeout: 50 * time.Millisecond, Logger: quiet})
-	c := client(t, &http.Transport{})
+	srv := startServer(t, &Server{Handler: h, ShutdownTimeout: 50 * time.Millisecond, Logger: quietLogger})
+	c := testClient(t, &http.Transport{})
 	clientErr := make(chan error, 1)
 	go func() {
 		resp, err := c.Get("http://" + srv.addr + "/")
@@ -396,7 +397,7 @@ func TestServerShutdownTimeout(t *testing.T) {
 
 // hijack takes over the connection of a request, failing the test if it
 // cannot.
-func hijack(t *testing.T, w http.ResponseWriter) (net.Conn, *bufio.ReadWriter) {
+func hijackConn(t *testing.T, w http.ResponseWriter) (net.Conn, *bufio.ReadWriter) {
 	conn, rw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		t.Errorf("Hijack() error: %v", err)
@@ -423,14 +424,14 @@ func TestServerWaitsForHijackedConnections(t *testing.T) {
 	started, finished := make(chan struct{}), make(chan struct{})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer close(finished)
-		conn, rw := hijack(t, w)
+		conn, rw := hijackConn(t, w)
 		defer conn.Close()
 		close(started)
 		<-ShuttingDown(r.Context())
 		rw.WriteString("bye\n")
 		rw.Flush()
 	})
-	srv := start(t, &Server{Handler: h, Logger: quiet})
+	srv := startServer(t, &Server{Handler: h, Logger: quietLogger})
 	conn := dialHijacked(t, srv.addr)
 
 	<-started
@@ -452,13 +453,13 @@ func TestServerWaitsForHijackedConnections(t *testing.T) {
 func TestServerCancelsHijackedAtDeadline(t *testing.T) {
 	started, cancelled := make(chan struct{}), make(chan struct{})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, _ := hijack(t, w)
+		conn, _ := hijackConn(t, w)
 		defer conn.Close()
 		close(started)
 		<-r.Context().Done() // ignores ShuttingDown
 		close(cancelled)
 	})
-	srv := start(t, &Server{Handler: h, ShutdownTimeout: 50 * time.Millisecond, Logger: quiet})
+	srv := startServer(t, &Server{Handler: h, ShutdownTimeout: 50 * time.Millisecond, Logger: quietLogger})
 	dialHijacked(t, srv.addr)
 
 	<-started
@@ -472,7 +473,7 @@ func TestServerCancelsHijackedAtDeadline(t *testing.T) {
 func TestServerReadHeaderTimeout(t *testing.T) {
 	var called atomic.Bool
 	h := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called.Store(true) })
-	srv := start(t, &Server{Handler: h, ReadHeaderTimeout: 20 * time.Millisecond, Logger: quiet})
+	srv := startServer(t, &Server{Handler: h, ReadHeaderTimeout: 20 * time.Millisecond, Logger: quietLogger})
 
 	conn, err := net.Dial("tcp", srv.addr)
 	if err != nil {
@@ -493,8 +494,8 @@ func TestServerReadHeaderTimeout(t *testing.T) {
 }
 
 func TestServerMaxHeaderBytes(t *testing.T) {
-	srv := start(t, &Server{Handler: hello, Logger: quiet})
-	c := client(t, &http.Transport{})
+	srv := startServer(t, &Server{Handler: protoHandler, Logger: quietLogger})
+	c := testClient(t, &http.Transport{})
 	for _, tt := range []struct {
 		size int
 		want int
@@ -516,7 +517,7 @@ func TestServerMaxHeaderBytes(t *testing.T) {
 }
 
 func TestServerTLS(t *testing.T) {
-	id := selfSigned(t)
+	id := selfSignedCert(t)
 	certFile, keyFile := id.files(t)
 	roots := x509.NewCertPool()
 	roots.AddCert(id.cert.Leaf)
@@ -533,8 +534,8 @@ func TestServerTLS(t *testing.T) {
 		protos    *http.Protocols
 		wantMajor int
 	}{
-		{"HTTP/2", protocols(false, true, false), 2},
-		{"HTTP/1.1", protocols(true, false, false), 1},
+		{"HTTP/2", protocolSet(false, true, false), 2},
+		{"HTTP/1.1", protocolSet(true, false, false), 1},
 	}
 	for _, sv := range servers {
 		t.Run(sv.name, func(t *testing.T) {
@@ -542,17 +543,17 @@ func TestServerTLS(t *testing.T) {
 				if r.TLS == nil || r.TLS.Version < tls.VersionTLS12 {
 					t.Errorf("request TLS state %+v; want TLS 1.2 or later", r.TLS)
 				}
-				hello(w, r)
+				protoHandler(w, r)
 			})
-			logs := new(recorder)
+			logs := new(logRecorder)
 			sv.s.Logger = slog.New(logs)
-			srv := start(t, &sv.s)
+			srv := startServer(t, &sv.s)
 			for _, cl := range clients {
-				c := client(t, &http.Transport{
+				c := testClient(t, &http.Transport{
 					TLSClientConfig: &tls.Config{RootCAs: roots},
 					Protocols:       cl.protos,
 				})
-				status, major, body := get(t, c, "https://"+srv.addr+"/")
+				status, major, body := fetch(t, c, "https://"+srv.addr+"/")
 				if status != http.StatusOK || major != cl.wantMajor {
 					t.Errorf("%s client: status %d, ProtoMajor %d (%q); want 200, %d",
 						cl.name, status, major, body, cl.wantMajor)
@@ -562,7 +563,7 @@ func TestServerTLS(t *testing.T) {
 				c.CloseIdleConnections()
 			}
 
-			old := client(t, &http.Transport{TLSClientConfig: &tls.Config{
+			old := testClient(t, &http.Transport{TLSClientConfig: &tls.Config{
 				RootCAs: roots, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11,
 			}})
 			if resp, err := old.Get("https://" + srv.addr + "/"); err == nil {
@@ -583,24 +584,24 @@ func TestServerTLS(t *testing.T) {
 	}
 }
 
-// recorder is a slog.Handler that keeps the records it is given.
-type recorder struct {
+// logRecorder is a slog.Handler that keeps the records it is given.
+type logRecorder struct {
 	mu      sync.Mutex // guards records
 	records []slog.Record
 }
 
-func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
-func (r *recorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
-func (r *recorder) WithGroup(string) slog.Handler            { return r }
+func (r *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *logRecorder) WithGroup(string) slog.Handler            { return r }
 
-func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
+func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.records = append(r.records, rec.Clone())
 	return nil
 }
 
-func (r *recorder) messages() []string {
+func (r *logRecorder) messages() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var ms []string
@@ -610,7 +611,7 @@ func (r *recorder) messages() []string {
 	return ms
 }
 
-func (r *recorder) has(level slog.Level, text string) bool {
+func (r *logRecorder) has(level slog.Level, text string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, rec := range r.records {
@@ -630,7 +631,7 @@ func (l failingListener) Addr() net.Addr            { return &net.TCPAddr{IP: ne
 
 func TestServerReturnsAcceptError(t *testing.T) {
 	broken := errors.New("accept broke")
-	s := Server{Handler: hello, Logger: quiet}
+	s := Server{Handler: protoHandler, Logger: quietLogger}
 	// ctx is never done: Serve must return because the server stopped.
 	if err := s.Serve(context.Background(), failingListener{broken}); !errors.Is(err, broken) {
 		t.Errorf("Serve() = %v; want %v", err, broken)
@@ -639,20 +640,20 @@ func TestServerReturnsAcceptError(t *testing.T) {
 
 func TestServerH2C(t *testing.T) {
 	h2cOnly := func() *http.Client {
-		return client(t, &http.Transport{Protocols: protocols(false, false, true)})
+		return testClient(t, &http.Transport{Protocols: protocolSet(false, false, true)})
 	}
 
-	srv := start(t, &Server{Handler: hello, H2C: true, Logger: quiet})
-	status, major, body := get(t, h2cOnly(), "http://"+srv.addr+"/")
+	srv := startServer(t, &Server{Handler: protoHandler, H2C: true, Logger: quietLogger})
+	status, major, body := fetch(t, h2cOnly(), "http://"+srv.addr+"/")
 	if status != http.StatusOK || major != 2 {
 		t.Errorf("H2C server, h2c client: status %d, ProtoMajor %d (%q); want 200, 2", status, major, body)
 	}
-	status, major, _ = get(t, client(t, &http.Transport{}), "http://"+srv.addr+"/")
+	status, major, _ = fetch(t, testClient(t, &http.Transport{}), "http://"+srv.addr+"/")
 	if status != http.StatusOK || major != 1 {
 		t.Errorf("H2C server, HTTP/1.1 client: status %d, ProtoMajor %d; want 200, 1", status, major)
 	}
 
-	plain := start(t, &Server{Handler: hello, Logger: quiet})
+	plain := startServer(t, &Server{Handler: protoHandler, Logger: quietLogger})
 	if resp, err := h2cOnly().Get("http://" + plain.addr + "/"); err == nil {
 		resp.Body.Close()
 		t.Errorf("server without H2C answered an h2c client with %s", resp.Proto)
@@ -665,8 +666,8 @@ func TestShuttingDownOutsideServer(t *testing.T) {
 	}
 }
 
-func TestInflight(t *testing.T) {
-	f := newInflight()
+func TestHandlerCount(t *testing.T) {
+	f := newHandlerCount()
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -691,13 +692,22 @@ func TestInflight(t *testing.T) {
 	}
 }
 
-// identity is a self-signed certificate for 127.0.0.1 and its key.
-type identity struct {
+func TestCountedHandlerAllocs(t *testing.T) {
+	h := countedHandler{h: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), f: newHandlerCount()}
+	r := httptest.NewRequest("GET", "/", nil)
+	w := httptest.NewRecorder()
+	if n := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, r) }); n != 0 {
+		t.Errorf("countedHandler.ServeHTTP allocates %v times per request; want 0", n)
+	}
+}
+
+// certIdentity is a self-signed certificate for 127.0.0.1 and its key.
+type certIdentity struct {
 	cert            tls.Certificate // with Leaf set
 	certPEM, keyPEM []byte
 }
 
-func selfSigned(t *testing.T) identity {
+func selfSignedCert(t *testing.T) certIdentity {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -724,7 +734,7 @@ func selfSigned(t *testing.T) identity {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := identity{
+	id := certIdentity{
 		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}),
 	}
@@ -734,8 +744,8 @@ func selfSigned(t *testing.T) identity {
 	return id
 }
 
-// files writes the identity to PEM files in a temporary directory.
-func (id identity) files(t *testing.T) (certFile, keyFile string) {
+// files writes the certIdentity to PEM files in a temporary directory.
+func (id certIdentity) files(t *testing.T) (certFile, keyFile string) {
 	t.Helper()
 	dir := t.TempDir()
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
