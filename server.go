@@ -83,7 +83,9 @@ type Server struct {
 	// are set, a MinVersion of at least TLS 1.2, and the ALPN protocols
 	// "h2" and "http/1.1". Nil means plain HTTP, unless CertFile and
 	// KeyFile are set. The config must provide a certificate, through
-	// Certificates, GetCertificate, GetConfigForClient or the files.
+	// Certificates, GetCertificate, GetConfigForClient or the files. A
+	// config returned by GetConfigForClient is used as it is, so it should
+	// set its own MinVersion.
 	TLSConfig *tls.Config
 
 	// CertFile and KeyFile name PEM files holding the certificate chain
