@@ -446,10 +446,25 @@ func unhex(c byte) byte {
 // are compared unescaped, provided it still agrees with Path. This is
 // [url.URL.EscapedPath] without its allocations.
 func routingPath(u *url.URL) (path string, escaped bool) {
-	if u.RawPath != "" && unescapedEqual(u.RawPath, u.Path) {
+	if u.RawPath != "" && validEncodedPath(u.RawPath) && unescapedEqual(u.RawPath, u.Path) {
 		return u.RawPath, true
 	}
 	return u.Path, false
+}
+
+// validEncodedPath reports whether s holds only what an escaped path may
+// hold unescaped, as EscapedPath requires of RawPath.
+func validEncodedPath(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-_.~!$&'()*+,;=:@[]%/", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // pathState classifies a routing path.
