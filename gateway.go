@@ -47,9 +47,23 @@ type Config struct {
 // change builds a new routing table and swaps it in whole, so that
 // ServeHTTP takes no lock and a request sees either the table before a
 // change or the one after it. Adding a route costs time proportional to
-// the number of routes.
+// the number of routes for the conflict check, and copies only the part
+// of the table on the new route's path.
 //
 // The zero Gateway is ready to use, as New(Config{}) is.
+//
+// # Performance
+//
+// Choosing a route allocates nothing: the path is walked in place through
+// a segment trie, hosts are looked up in a map, predicates read the
+// request's header map and raw query directly, and a variant is picked
+// with math/rand/v2. A route without wildcards is served with no
+// allocation at all. A route with wildcards stores their values with
+// [http.Request.SetPathValue], whose map net/http allocates on the first
+// value of each request (two allocations, 336 bytes, with Go 1.26); that
+// cost is net/http's, and is measured apart by BenchmarkSetPathValue.
+// Query predicates with a Regexp allocate to unescape a value that holds
+// "%" or "+".
 type Gateway struct {
 	cfg Config
 
@@ -67,7 +81,7 @@ type Gateway struct {
 // can hold an interface.
 type chained struct{ h http.Handler }
 
-// New returns a Gateway with no routes. It does not keep cfg; later
+// New returns a Gateway with no routes, configured by a copy of cfg: later
 // changes to the caller's Config have no effect.
 func New(cfg Config) *Gateway {
 	return &Gateway{cfg: cfg}
@@ -145,7 +159,7 @@ func (g *Gateway) Route(rt Route) error {
 	}
 	e.seq = len(g.routes)
 	routes := append(g.routes[:len(g.routes):len(g.routes)], e) // copy on write
-	g.table.Store(buildTable(routes))
+	g.table.Store(g.table.Load().with(e))
 	g.routes = routes
 	g.logger().Debug("gateway: route added", "pattern", e.pattern, "priority", e.priority, "routes", len(routes))
 	return nil

@@ -3,6 +3,7 @@ package gateway
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/textproto"
@@ -58,113 +59,87 @@ type litChild struct {
 // linear scan.
 const litMapMin = 8
 
-func buildTable(entries []*entry) *table {
-	t := &table{}
-	byPrio := make(map[int]*level)
-	for _, e := range entries {
-		lv := byPrio[e.priority]
-		if lv == nil {
-			lv = &level{priority: e.priority}
-			byPrio[e.priority] = lv
-		}
-		var root **node
-		switch {
-		case e.host == "":
-			root = &lv.any
-		case e.wild:
-			i := slices.IndexFunc(lv.wild, func(w wildTree) bool { return w.suffix == e.host })
-			if i < 0 {
-				lv.wild = append(lv.wild, wildTree{suffix: e.host})
-				i = len(lv.wild) - 1
-			}
-			root = &lv.wild[i].root
-		default:
-			if lv.exact == nil {
-				lv.exact = make(map[string]*node)
-			}
-			n := lv.exact[e.host]
-			if n == nil {
-				n = &node{}
-				lv.exact[e.host] = n
-			}
-			root = &n
-		}
-		if *root == nil {
-			*root = &node{}
-		}
-		(*root).insert(e)
+// with returns a copy of t with e added. t is left as it was; the two
+// share every node off e's path, so that adding a route costs the length
+// of its path times the width of the nodes on it, not the size of the
+// table. t may be nil.
+func (t *table) with(e *entry) *table {
+	nt := &table{}
+	if t != nil {
+		nt.levels = slices.Clone(t.levels)
 	}
-	for _, lv := range byPrio {
-		slices.SortFunc(lv.wild, func(a, b wildTree) int {
-			return cmp.Or(cmp.Compare(len(b.suffix), len(a.suffix)), strings.Compare(a.suffix, b.suffix))
-		})
-		lv.any.finish()
-		for _, w := range lv.wild {
-			w.root.finish()
-		}
-		for _, n := range lv.exact {
-			n.finish()
-		}
-		t.levels = append(t.levels, *lv)
-	}
-	slices.SortFunc(t.levels, func(a, b level) int { return cmp.Compare(b.priority, a.priority) })
-	return t
-}
-
-func (n *node) insert(e *entry) {
-	for _, s := range e.segs {
-		switch s.kind {
-		case segLit:
-			var c *node
-			for _, l := range n.lits {
-				if l.lit == s.lit {
-					c = l.node
-					break
-				}
-			}
-			if c == nil {
-				c = &node{}
-				n.lits = append(n.lits, litChild{s.lit, c})
-			}
-			n = c
-		case segParam:
-			if n.param == nil {
-				n.param = &node{}
-			}
-			n = n.param
-		case segMulti:
-			if n.multi == nil {
-				n.multi = &node{}
-			}
-			n = n.multi
-		}
-	}
-	n.leaves = append(n.leaves, e)
-}
-
-// finish sorts the leaves and builds the literal maps, recursively.
-func (n *node) finish() {
-	if n == nil {
-		return
-	}
-	slices.SortStableFunc(n.leaves, func(a, b *entry) int {
-		return cmp.Or(
-			cmp.Compare(methodRank(b.method), methodRank(a.method)),
-			cmp.Compare(b.npreds, a.npreds),
-			cmp.Compare(a.seq, b.seq),
-		)
+	i, found := slices.BinarySearchFunc(nt.levels, e.priority, func(l level, p int) int {
+		return cmp.Compare(p, l.priority) // highest priority first
 	})
-	if len(n.lits) >= litMapMin {
-		n.litMap = make(map[string]*node, len(n.lits))
-		for _, l := range n.lits {
-			n.litMap[l.lit] = l.node
+	if !found {
+		nt.levels = slices.Insert(nt.levels, i, level{priority: e.priority})
+	}
+	lv := &nt.levels[i]
+	switch {
+	case e.host == "":
+		lv.any = lv.any.with(e, 0)
+	case e.wild:
+		lv.wild = slices.Clone(lv.wild)
+		j := slices.IndexFunc(lv.wild, func(w wildTree) bool { return w.suffix == e.host })
+		if j < 0 {
+			lv.wild = append(lv.wild, wildTree{suffix: e.host, root: (*node)(nil).with(e, 0)})
+			slices.SortFunc(lv.wild, func(a, b wildTree) int {
+				return cmp.Or(cmp.Compare(len(b.suffix), len(a.suffix)), strings.Compare(a.suffix, b.suffix))
+			})
+			break
 		}
+		lv.wild[j].root = lv.wild[j].root.with(e, 0)
+	default:
+		exact := make(map[string]*node, len(lv.exact)+1)
+		maps.Copy(exact, lv.exact)
+		exact[e.host] = exact[e.host].with(e, 0)
+		lv.exact = exact
 	}
-	for _, l := range n.lits {
-		l.node.finish()
+	return nt
+}
+
+// with returns a copy of n with e added below it, e.segs[depth:] being
+// the rest of e's path. n may be nil.
+func (n *node) with(e *entry, depth int) *node {
+	c := &node{}
+	if n != nil {
+		*c = *n
 	}
-	n.param.finish()
-	n.multi.finish()
+	if depth == len(e.segs) {
+		leaves := make([]*entry, 0, len(c.leaves)+1)
+		leaves = append(append(leaves, c.leaves...), e)
+		slices.SortStableFunc(leaves, func(a, b *entry) int {
+			return cmp.Or(
+				cmp.Compare(methodRank(b.method), methodRank(a.method)),
+				cmp.Compare(b.npreds, a.npreds),
+				cmp.Compare(a.seq, b.seq),
+			)
+		})
+		c.leaves = leaves
+		return c
+	}
+	switch s := e.segs[depth]; s.kind {
+	case segLit:
+		lits := slices.Clone(c.lits)
+		k := slices.IndexFunc(lits, func(l litChild) bool { return l.lit == s.lit })
+		if k < 0 {
+			lits = append(lits, litChild{lit: s.lit})
+			k = len(lits) - 1
+		}
+		lits[k].node = lits[k].node.with(e, depth+1)
+		c.lits, c.litMap = lits, nil
+		if len(lits) >= litMapMin {
+			c.litMap = make(map[string]*node, len(lits))
+			for _, l := range lits {
+				c.litMap[l.lit] = l.node
+			}
+		}
+	case segParam:
+		c.param = c.param.with(e, depth+1)
+	case segMulti:
+		c.multi = c.multi.with(e, depth+1)
+	}
+	return c
 }
 
 // matcher carries one request through a lookup. It lives on the stack.

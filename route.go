@@ -102,9 +102,10 @@ type Route struct {
 	// Nil means none.
 	Query []Predicate
 	// Match, when not nil, is one more condition the request must meet. It
-	// runs after every other condition held, on the routing path of every
-	// request that reaches this route, so it must be fast and safe for
-	// concurrent use; it must not read the body.
+	// is called only when the pattern, the method and the other predicates
+	// hold, on the request path of the gateway, so it must be fast and
+	// safe for concurrent use, and must not read the body. It counts as one
+	// predicate for precedence. Nil means none.
 	Match func(*http.Request) bool
 	// Priority orders this route before every route of lower priority,
 	// ahead of all the specificity rules. The default 0 leaves the order to
