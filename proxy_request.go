@@ -226,7 +226,3 @@ func reencodeQuery(q string) string {
 	v, _ := url.ParseQuery(q) // keeps what parses, drops the rest
 	return v.Encode()
 }
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
