@@ -202,12 +202,21 @@ func singleJoin(a, b string) string {
 	return a + b
 }
 
+// maxQueryParams is the number of query parameters above which Go's query
+// parser (net/url.ParseQuery, with its default GODEBUG urlmaxqueryparams)
+// rejects the whole query.
+const maxQueryParams = 10000
+
 // cleanQuery returns q unchanged when Go's query parser accepts all of it.
 // Otherwise it returns the parameters the parser accepts, re-encoded: a
-// parameter with a semicolon or a bad escape is dropped, so that the
+// parameter with a semicolon or a bad escape is dropped, and a query with
+// more parameters than the parser takes is dropped whole, so that the
 // upstream cannot read the query differently from the gateway's own
 // policies (parameter smuggling).
 func cleanQuery(q string) string {
+	if strings.Count(q, "&") >= maxQueryParams {
+		return reencodeQuery(q)
+	}
 	for i := 0; i < len(q); i++ {
 		switch q[i] {
 		case ';':
