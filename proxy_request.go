@@ -2,10 +2,13 @@ package gateway
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync/atomic"
 )
 
 // outbound builds the request to send upstream from the inbound r. It never
@@ -14,6 +17,8 @@ func (a *attempt) outbound(ctx context.Context, r *http.Request, upType string) 
 	out := r.Clone(ctx) // deep-copies the header, so r's stays as it was
 	if r.ContentLength == 0 {
 		out.Body = nil // the transport then sends no body and retries freely
+	} else if out.Body != nil {
+		out.Body = &inboundBody{rc: out.Body}
 	}
 	out.Close = false
 	out.RequestURI = ""
@@ -58,6 +63,31 @@ func (a *attempt) outbound(ctx context.Context, r *http.Request, upType string) 
 		a.p.Rewrite(&ProxyRequest{In: r, Out: out, Upstream: a.u})
 	}
 	return out, nil
+}
+
+// inboundBody is the outbound request's view of the client's body. Its
+// Close only stops further reads and leaves the client's body open: the
+// transport closes the body when it cannot reach the upstream, and closing
+// the client's body makes the server drain it, which hangs while the client
+// waits for a 100 Continue before sending it. The server closes the client's
+// body itself once the handler returns.
+type inboundBody struct {
+	rc     io.ReadCloser
+	closed atomic.Bool
+}
+
+var errInboundBodyClosed = errors.New("gateway: read of the request body after the attempt ended")
+
+func (b *inboundBody) Read(p []byte) (int, error) {
+	if b.closed.Load() {
+		return 0, errInboundBodyClosed
+	}
+	return b.rc.Read(p)
+}
+
+func (b *inboundBody) Close() error {
+	b.closed.Store(true)
+	return nil
 }
 
 // setForwarded sets X-Forwarded-For, -Host and -Proto on h, the header of
