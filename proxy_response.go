@@ -106,27 +106,28 @@ func (a *attempt) copyBody(w http.ResponseWriter, rc *http.ResponseController, r
 	defer copyBufs.Put(bp)
 	buf := *bp
 
-	var last time.Time
+	var lf *latencyFlusher
 	if interval > 0 {
-		last = time.Now()
+		lf = &latencyFlusher{w: w, rc: rc, interval: interval}
+		defer lf.stop() // before respond touches w again
 	}
 	for {
 		n, rerr := res.Body.Read(buf)
 		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
+			var werr error
+			if lf != nil {
+				werr = lf.write(buf[:n])
+			} else {
+				_, werr = w.Write(buf[:n])
+			}
+			if werr != nil {
 				return &writeError{werr}
 			}
 			if store != nil {
 				store.add(buf[:n])
 			}
-			switch {
-			case interval < 0:
+			if interval < 0 {
 				rc.Flush()
-			case interval > 0:
-				if now := time.Now(); now.Sub(last) >= interval {
-					rc.Flush()
-					last = now
-				}
 			}
 		}
 		if rerr == io.EOF {
@@ -135,6 +136,56 @@ func (a *attempt) copyBody(w http.ResponseWriter, rc *http.ResponseController, r
 		if rerr != nil {
 			return rerr
 		}
+	}
+}
+
+// latencyFlusher writes to w and flushes what it wrote at most interval
+// later, even when the upstream sends nothing more meanwhile. It uses one
+// timer per response, and only for a positive FlushInterval.
+type latencyFlusher struct {
+	w        http.ResponseWriter
+	rc       *http.ResponseController
+	interval time.Duration
+
+	mu      sync.Mutex // guards w (shared with the timer) and the fields below
+	timer   *time.Timer
+	pending bool // written but not flushed
+	stopped bool
+}
+
+func (f *latencyFlusher) write(p []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, err := f.w.Write(p); err != nil {
+		return err
+	}
+	if !f.pending {
+		f.pending = true
+		if f.timer == nil {
+			f.timer = time.AfterFunc(f.interval, f.flush)
+		} else {
+			f.timer.Reset(f.interval)
+		}
+	}
+	return nil
+}
+
+func (f *latencyFlusher) flush() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pending && !f.stopped {
+		f.pending = false
+		f.rc.Flush()
+	}
+}
+
+// stop ends the flushing; once it returns, the timer no longer touches w.
+func (f *latencyFlusher) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopped = true
+	if f.timer != nil {
+		f.timer.Stop()
 	}
 }
 
