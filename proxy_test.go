@@ -1147,6 +1147,11 @@ func TestProxyRecordsOutcomes(t *testing.T) {
 		case "/hold":
 			holding <- struct{}{}
 			<-r.Context().Done()
+		case "/partial":
+			io.WriteString(w, "part")
+			http.NewResponseController(w).Flush()
+			holding <- struct{}{}
+			<-r.Context().Done()
 		}
 	})
 	p := proxyTo(t, up.URL)
@@ -1156,7 +1161,8 @@ func TestProxyRecordsOutcomes(t *testing.T) {
 	type step struct {
 		path         string
 		cancel       bool // the client gives up while the upstream holds
-		wantStatus   int
+		midBody      bool // and after it got the head
+		wantStatus   int  // 0: no response
 		wantRequests uint64
 		wantFailures uint64
 	}
@@ -1166,27 +1172,34 @@ func TestProxyRecordsOutcomes(t *testing.T) {
 		ctx, cancel := context.WithCancel(bound)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, "GET", f.URL+s.path, nil)
-		resc := make(chan int, 1)
+		statusc, done := make(chan int, 1), make(chan struct{})
 		go func() {
+			defer close(done)
 			res, err := f.Client().Do(req)
 			if err != nil {
-				resc <- 0
+				statusc <- 0
 				return
 			}
+			statusc <- res.StatusCode
 			io.Copy(io.Discard, res.Body)
 			res.Body.Close()
-			resc <- res.StatusCode
 		}()
 		if s.cancel {
 			wait(t, bound, holding, "the upstream to hold the request")
 			if in := u.Inflight(); in != 1 {
 				t.Errorf("%s: Inflight while the upstream holds = %d; want 1", s.path, in)
 			}
-			cancel()
+			if !s.midBody {
+				cancel()
+			}
 		}
-		if got := wait(t, bound, resc, "the response"); got != s.wantStatus {
+		if got := wait(t, bound, statusc, "the response"); got != s.wantStatus {
 			t.Errorf("%s: status = %d; want %d", s.path, got, s.wantStatus)
 		}
+		if s.midBody {
+			cancel()
+		}
+		wait(t, bound, done, "the client to finish")
 		f.waitServed(t, 1)
 		if r, fl, in := u.Requests(), u.Failures(), u.Inflight(); r != s.wantRequests || fl != s.wantFailures || in != 0 {
 			t.Errorf("after %s: Requests, Failures, Inflight = %d, %d, %d; want %d, %d, 0",
@@ -1201,6 +1214,7 @@ func TestProxyRecordsOutcomes(t *testing.T) {
 		{path: "/hangup", wantStatus: 502, wantRequests: 4, wantFailures: 2},
 		{path: "/hold", cancel: true, wantStatus: 0, wantRequests: 5, wantFailures: 2},
 		{path: "/ok", wantStatus: 200, wantRequests: 6, wantFailures: 2},
+		{path: "/partial", cancel: true, midBody: true, wantStatus: 200, wantRequests: 7, wantFailures: 2},
 	} {
 		do(t, s)
 	}
