@@ -106,9 +106,16 @@ func (a *attempt) copyBody(w http.ResponseWriter, rc *http.ResponseController, r
 	defer copyBufs.Put(bp)
 	buf := *bp
 
+	// A streamed response's head goes out before its body: the upstream
+	// may take its time over the first byte (an event stream waiting for
+	// its first event) and the client should not wait for the head.
 	var lf *latencyFlusher
-	if interval > 0 {
-		lf = &latencyFlusher{w: w, rc: rc, interval: interval}
+	switch {
+	case interval < 0:
+		rc.Flush()
+	case interval > 0:
+		lf = &latencyFlusher{w: w, rc: rc, interval: interval, pending: true}
+		lf.timer = time.AfterFunc(interval, lf.flush)
 		defer lf.stop() // before respond touches w again
 	}
 	for {
