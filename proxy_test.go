@@ -696,20 +696,26 @@ func TestProxyStreamsResponses(t *testing.T) {
 	}
 	run := func(t *testing.T, tc testCase) {
 		t.Helper()
+		// The upstream sends the head, then each part only once the client
+		// has what came before: a proxy that holds anything back stalls.
 		next := make(chan struct{})
 		up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", tc.contentType)
 			if tc.knownLength {
 				w.Header().Set("Content-Length", "13")
 			}
-			io.WriteString(w, first)
-			http.NewResponseController(w).Flush()
-			select { // the rest only once the client has the first part
-			case <-next:
-			case <-r.Context().Done():
-				return
+			w.WriteHeader(http.StatusOK)
+			rc := http.NewResponseController(w)
+			rc.Flush()
+			for _, part := range []string{first, second} {
+				select {
+				case <-next:
+				case <-r.Context().Done():
+					return
+				}
+				io.WriteString(w, part)
+				rc.Flush()
 			}
-			io.WriteString(w, second)
 		})
 		p := proxyTo(t, up.URL)
 		p.FlushInterval = tc.flushInterval
@@ -719,14 +725,15 @@ func TestProxyStreamsResponses(t *testing.T) {
 		req, _ := http.NewRequestWithContext(ctx, "GET", f.URL, nil)
 		res, err := f.Client().Do(req)
 		if err != nil {
-			t.Fatalf("GET: %v (the head never came)", err)
+			t.Fatalf("GET: %v; want the head before any of the body", err)
 		}
 		defer res.Body.Close()
+		next <- struct{}{}
 		buf := make([]byte, len(first))
 		if _, err := io.ReadFull(res.Body, buf); err != nil || string(buf) != first {
-			t.Fatalf("first part = %q, %v; want %q before the upstream ends", buf, err, first)
+			t.Fatalf("first part = %q, %v; want %q before the rest is sent", buf, err, first)
 		}
-		close(next)
+		next <- struct{}{}
 		rest, err := io.ReadAll(res.Body)
 		if err != nil || string(rest) != second {
 			t.Errorf("rest = %q, %v; want %q", rest, err, second)
