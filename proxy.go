@@ -432,20 +432,22 @@ func (a *attempt) serve(w http.ResponseWriter, r *http.Request) {
 		a.o.Class = balancer.ServerError
 	}
 
-	if res.StatusCode == http.StatusSwitchingProtocols {
-		if err := a.tunnel(w, r, res, upType); err != nil {
-			p.fail(w, r, err)
-		}
-		return
+	upgraded := res.StatusCode == http.StatusSwitchingProtocols
+	if !upgraded {
+		removeHopByHop(res.Header) // a 101 keeps its Upgrade for the tunnel to check
 	}
-
-	removeHopByHop(res.Header)
 	if p.ModifyResponse != nil {
 		if err := p.ModifyResponse(res); err != nil {
 			res.Body.Close()
 			p.fail(w, r, &Error{Op: "modify response", Upstream: a.u.URL.Host, Status: http.StatusBadGateway, Err: err})
 			return
 		}
+	}
+	if upgraded {
+		if err := a.tunnel(w, r, res, upType); err != nil {
+			p.fail(w, r, err)
+		}
+		return
 	}
 	a.respond(w, r, res)
 }
