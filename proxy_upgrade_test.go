@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -106,7 +107,15 @@ func TestProxyUpgradeTunnels(t *testing.T) {
 		t.Helper()
 		up := newUpstream(t, switcher(func(string) string { return tc.answered }, echoLines))
 		p := proxyTo(t, up.URL)
-		f := newFront(t, p)
+		p.ModifyResponse = func(res *http.Response) error {
+			res.Header.Set("X-Modified", "yes")
+			return nil
+		}
+		// A middleware in front of the proxy sets a header of its own.
+		f := newFront(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Request-Id", "42")
+			p.ServeHTTP(w, r)
+		}))
 		ctx := boundedContext(t)
 
 		// The first message goes in the same write as the request head,
@@ -116,6 +125,8 @@ func TestProxyUpgradeTunnels(t *testing.T) {
 			"Connection":      {"Upgrade"},
 			"Upgrade":         {tc.answered},
 			"X-From-Upstream": {"1"},
+			"X-Modified":      {"yes"},
+			"X-Request-Id":    {"42"},
 		}, []string{"Keep-Alive"})
 		got, err := br.ReadString('\n')
 		if got != "echo: first\n" || err != nil {
@@ -200,11 +211,15 @@ func TestProxyUpgradeRefusedSwitch(t *testing.T) {
 		name     string
 		asked    string // "" for a plain request
 		answered string // "" for a 101 that names no protocol
+		refuse   bool   // ModifyResponse returns an error
 	}
 	run := func(t *testing.T, tc testCase) {
 		t.Helper()
 		up := newUpstream(t, switcher(func(string) string { return tc.answered }, func(net.Conn, *bufio.ReadWriter) {}))
 		p := proxyTo(t, up.URL)
+		if tc.refuse {
+			p.ModifyResponse = func(*http.Response) error { return errors.New("refused by policy") }
+		}
 		f := newFront(t, p)
 		req, _ := http.NewRequestWithContext(boundedContext(t), "GET", f.URL, nil)
 		if tc.asked != "" {
@@ -219,6 +234,7 @@ func TestProxyUpgradeRefusedSwitch(t *testing.T) {
 		{name: "other protocol than asked", asked: "websocket", answered: "h2c"},
 		{name: "switch not asked for", asked: "", answered: "websocket"},
 		{name: "no protocol named", asked: "websocket", answered: ""},
+		{name: "ModifyResponse error", asked: "websocket", answered: "websocket", refuse: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) { run(t, tc) })
 	}
