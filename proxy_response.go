@@ -146,9 +146,10 @@ func (a *attempt) copyBody(w http.ResponseWriter, rc *http.ResponseController, r
 	}
 }
 
-// latencyFlusher writes to w and flushes what it wrote at most interval
-// later, even when the upstream sends nothing more meanwhile. It uses one
-// timer per response, and only for a positive FlushInterval.
+// latencyFlusher writes to w and flushes what it wrote (and, first, the
+// head) at most interval later, even when the upstream sends nothing more
+// meanwhile. It uses one timer per response, made with the head pending,
+// and only for a positive FlushInterval.
 type latencyFlusher struct {
 	w        http.ResponseWriter
 	rc       *http.ResponseController
@@ -168,11 +169,7 @@ func (f *latencyFlusher) write(p []byte) error {
 	}
 	if !f.pending {
 		f.pending = true
-		if f.timer == nil {
-			f.timer = time.AfterFunc(f.interval, f.flush)
-		} else {
-			f.timer.Reset(f.interval)
-		}
+		f.timer.Reset(f.interval)
 	}
 	return nil
 }
