@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -365,6 +366,9 @@ type attempt struct {
 	start    time.Time
 	cacheKey string
 	o        Outcome
+
+	mu1xx         sync.Mutex // guards roundTripDone and, until it is set, w
+	roundTripDone bool       // RoundTrip has returned: 1xx reports are dropped
 }
 
 // serve sends r to a.u and copies the response to w, filling a.o.
@@ -381,16 +385,23 @@ func (a *attempt) serve(w http.ResponseWriter, r *http.Request) {
 	// Forward 1xx responses (103 Early Hints and the like) as they come.
 	trace := &httptrace.ClientTrace{
 		Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
+			a.mu1xx.Lock()
+			defer a.mu1xx.Unlock()
+			if a.roundTripDone {
+				// The transport may report a 1xx after RoundTrip returned
+				// (on an error); w then belongs to the rest of serve.
+				return nil
+			}
 			h := w.Header()
+			before := maps.Clone(h) // set in front of the proxy, for the final response
 			for k, vs := range header {
 				h[k] = vs
 			}
 			w.WriteHeader(code)
 			// The informational headers must not leak into the final
-			// response; what middleware set before stays.
-			for k := range header {
-				delete(h, k)
-			}
+			// response, and what was there before must stay.
+			clear(h)
+			maps.Copy(h, before)
 			return nil
 		},
 	}
@@ -408,6 +419,9 @@ func (a *attempt) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	res, err := p.transport(a.u).RoundTrip(out)
+	a.mu1xx.Lock()
+	a.roundTripDone = true
+	a.mu1xx.Unlock()
 	a.o.TTFB = time.Since(a.start)
 	if err != nil {
 		p.fail(w, r, a.roundTripError(r, ctx, err))
@@ -418,20 +432,22 @@ func (a *attempt) serve(w http.ResponseWriter, r *http.Request) {
 		a.o.Class = balancer.ServerError
 	}
 
-	if res.StatusCode == http.StatusSwitchingProtocols {
-		if err := a.tunnel(w, r, res, upType); err != nil {
-			p.fail(w, r, err)
-		}
-		return
+	upgraded := res.StatusCode == http.StatusSwitchingProtocols
+	if !upgraded {
+		removeHopByHop(res.Header) // a 101 keeps its Upgrade for the tunnel to check
 	}
-
-	removeHopByHop(res.Header)
 	if p.ModifyResponse != nil {
 		if err := p.ModifyResponse(res); err != nil {
 			res.Body.Close()
 			p.fail(w, r, &Error{Op: "modify response", Upstream: a.u.URL.Host, Status: http.StatusBadGateway, Err: err})
 			return
 		}
+	}
+	if upgraded {
+		if err := a.tunnel(w, r, res, upType); err != nil {
+			p.fail(w, r, err)
+		}
+		return
 	}
 	a.respond(w, r, res)
 }

@@ -2,10 +2,13 @@ package gateway
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync/atomic"
 )
 
 // outbound builds the request to send upstream from the inbound r. It never
@@ -14,6 +17,8 @@ func (a *attempt) outbound(ctx context.Context, r *http.Request, upType string) 
 	out := r.Clone(ctx) // deep-copies the header, so r's stays as it was
 	if r.ContentLength == 0 {
 		out.Body = nil // the transport then sends no body and retries freely
+	} else if out.Body != nil {
+		out.Body = &inboundBody{rc: out.Body}
 	}
 	out.Close = false
 	out.RequestURI = ""
@@ -58,6 +63,31 @@ func (a *attempt) outbound(ctx context.Context, r *http.Request, upType string) 
 		a.p.Rewrite(&ProxyRequest{In: r, Out: out, Upstream: a.u})
 	}
 	return out, nil
+}
+
+// inboundBody is the outbound request's view of the client's body. Its
+// Close only stops further reads and leaves the client's body open: the
+// transport closes the body when it cannot reach the upstream, and closing
+// the client's body makes the server drain it, which hangs while the client
+// waits for a 100 Continue before sending it. The server closes the client's
+// body itself once the handler returns.
+type inboundBody struct {
+	rc     io.ReadCloser
+	closed atomic.Bool
+}
+
+var errInboundBodyClosed = errors.New("gateway: read of the request body after the attempt ended")
+
+func (b *inboundBody) Read(p []byte) (int, error) {
+	if b.closed.Load() {
+		return 0, errInboundBodyClosed
+	}
+	return b.rc.Read(p)
+}
+
+func (b *inboundBody) Close() error {
+	b.closed.Store(true)
+	return nil
 }
 
 // setForwarded sets X-Forwarded-For, -Host and -Proto on h, the header of
@@ -202,12 +232,21 @@ func singleJoin(a, b string) string {
 	return a + b
 }
 
+// maxQueryParams is the number of query parameters above which Go's query
+// parser (net/url.ParseQuery, with its default GODEBUG urlmaxqueryparams)
+// rejects the whole query.
+const maxQueryParams = 10000
+
 // cleanQuery returns q unchanged when Go's query parser accepts all of it.
 // Otherwise it returns the parameters the parser accepts, re-encoded: a
-// parameter with a semicolon or a bad escape is dropped, so that the
+// parameter with a semicolon or a bad escape is dropped, and a query with
+// more parameters than the parser takes is dropped whole, so that the
 // upstream cannot read the query differently from the gateway's own
 // policies (parameter smuggling).
 func cleanQuery(q string) string {
+	if strings.Count(q, "&") >= maxQueryParams {
+		return reencodeQuery(q)
+	}
 	for i := 0; i < len(q); i++ {
 		switch q[i] {
 		case ';':

@@ -105,27 +105,35 @@ func (a *attempt) copyBody(w http.ResponseWriter, rc *http.ResponseController, r
 	defer copyBufs.Put(bp)
 	buf := *bp
 
-	var last time.Time
-	if interval > 0 {
-		last = time.Now()
+	// A streamed response's head goes out before its body: the upstream
+	// may take its time over the first byte (an event stream waiting for
+	// its first event) and the client should not wait for the head.
+	var lf *latencyFlusher
+	switch {
+	case interval < 0:
+		rc.Flush()
+	case interval > 0:
+		lf = &latencyFlusher{w: w, rc: rc, interval: interval, pending: true}
+		lf.timer = time.AfterFunc(interval, lf.flush)
+		defer lf.stop() // before respond touches w again
 	}
 	for {
 		n, rerr := res.Body.Read(buf)
 		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
+			var werr error
+			if lf != nil {
+				werr = lf.write(buf[:n])
+			} else {
+				_, werr = w.Write(buf[:n])
+			}
+			if werr != nil {
 				return &writeError{werr}
 			}
 			if store != nil {
 				store.add(buf[:n])
 			}
-			switch {
-			case interval < 0:
+			if interval < 0 {
 				rc.Flush()
-			case interval > 0:
-				if now := time.Now(); now.Sub(last) >= interval {
-					rc.Flush()
-					last = now
-				}
 			}
 		}
 		if rerr == io.EOF {
@@ -134,6 +142,53 @@ func (a *attempt) copyBody(w http.ResponseWriter, rc *http.ResponseController, r
 		if rerr != nil {
 			return rerr
 		}
+	}
+}
+
+// latencyFlusher writes to w and flushes what it wrote (and, first, the
+// head) at most interval later, even when the upstream sends nothing more
+// meanwhile. It uses one timer per response, made with the head pending,
+// and only for a positive FlushInterval.
+type latencyFlusher struct {
+	w        http.ResponseWriter
+	rc       *http.ResponseController
+	interval time.Duration
+
+	mu      sync.Mutex // guards w (shared with the timer) and the fields below
+	timer   *time.Timer
+	pending bool // written but not flushed
+	stopped bool
+}
+
+func (f *latencyFlusher) write(p []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, err := f.w.Write(p); err != nil {
+		return err
+	}
+	if !f.pending {
+		f.pending = true
+		f.timer.Reset(f.interval)
+	}
+	return nil
+}
+
+func (f *latencyFlusher) flush() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pending && !f.stopped {
+		f.pending = false
+		f.rc.Flush()
+	}
+}
+
+// stop ends the flushing; once it returns, the timer no longer touches w.
+func (f *latencyFlusher) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopped = true
+	if f.timer != nil {
+		f.timer.Stop()
 	}
 }
 

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -70,7 +71,17 @@ func (a *attempt) tunnel(w http.ResponseWriter, r *http.Request, res *http.Respo
 	}()
 
 	errc := make(chan error, 2)
-	go pipe(backend, brw.Reader, errc)
+	// Read the client through the raw connection, after what the server
+	// had already buffered: reading through brw would go through the
+	// server's connection reader, which cancels r's context at the
+	// client's half-close and so tore the tunnel down before the upstream
+	// could answer.
+	var fromClient io.Reader = client
+	if n := brw.Reader.Buffered(); n > 0 {
+		buffered, _ := brw.Reader.Peek(n)
+		fromClient = io.MultiReader(bytes.NewReader(buffered), client)
+	}
+	go pipe(backend, fromClient, errc)
 	go pipe(client, backend, errc)
 	for range 2 {
 		if err := <-errc; err != nil {
