@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -131,6 +132,15 @@ type Proxy struct {
 	// its own dial and response-head timeouts.
 	Transport http.RoundTripper
 
+	// TLSClientConfig configures the default Transport's TLS connections
+	// to https:// upstreams: RootCAs for upstreams whose certificates a
+	// private CA signs, Certificates for mutual TLS, ServerName and the
+	// like. The Proxy uses a clone, never the value itself; the clone's
+	// NextProtos always offers "h2" and "http/1.1" by ALPN. Nil: the
+	// system's roots and no client certificate. It is ignored when
+	// Transport is set, and h2c:// upstreams use no TLS.
+	TLSClientConfig *tls.Config
+
 	// DialTimeout limits connecting to an upstream, TLS handshake
 	// included. Zero means 10 seconds. It applies only to the default
 	// Transport. Exceeding it gives 504.
@@ -213,6 +223,11 @@ func (p *Proxy) init() {
 		ResponseHeaderTimeout: rht,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
+	}
+	if p.TLSClientConfig != nil {
+		// A clone: the transport adds to NextProtos, and the caller's
+		// value must stay as it was.
+		p.tr.TLSClientConfig = p.TLSClientConfig.Clone()
 	}
 	var protos http.Protocols
 	protos.SetUnencryptedHTTP2(true)
