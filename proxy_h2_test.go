@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -180,6 +181,88 @@ func TestProxyH2CUpstream(t *testing.T) {
 			}
 			if got := rec.Header().Get("X-Upstream-Proto"); got != tt.want {
 				t.Errorf("upstream saw %s; want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// echoStream is an upstream handler that sends its response head at once
+// and then echoes each piece of the request body as it arrives.
+func echoStream(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	if r.ProtoMajor == 1 {
+		// HTTP/2 is full duplex by nature; HTTP/1 must ask for it.
+		if err := rc.EnableFullDuplex(); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	w.Header().Set("X-Upstream-Proto", r.Proto)
+	w.WriteHeader(http.StatusOK)
+	rc.Flush()
+	buf := make([]byte, 1024)
+	for {
+		n, err := r.Body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return
+			}
+			rc.Flush()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// TestProxyH2FullDuplex sends messages on an open request body and reads
+// each echo from the open response body before sending the next, with
+// HTTP/2 on both sides of the gateway. The client waits for the response
+// head before it sends anything, so a proxy that holds back the head of a
+// streamed response (or buffers its body) makes the test fail.
+func TestProxyH2FullDuplex(t *testing.T) {
+	messages := []string{"one", "two two", "three three three", strings.Repeat("x", 5000), "last"}
+	for _, front := range []string{frontH2C, frontTLS} {
+		t.Run(front, func(t *testing.T) {
+			p := h2Upstream(t, http.HandlerFunc(echoStream))
+			base, client := serveGateway(t, p, front)
+
+			ctx, cancel := context.WithTimeout(t.Context(), watchdog)
+			defer cancel()
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			req, err := http.NewRequestWithContext(ctx, "POST", base+"/echo", pr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("Do: %v (the response head did not come before the request body)", err)
+			}
+			defer res.Body.Close()
+			if res.ProtoMajor != 2 {
+				t.Fatalf("client got %s; want HTTP/2.0", res.Proto)
+			}
+			if got := res.Header.Get("X-Upstream-Proto"); got != "HTTP/2.0" {
+				t.Fatalf("upstream saw %s; want HTTP/2.0", got)
+			}
+
+			for i, msg := range messages {
+				if _, err := io.WriteString(pw, msg); err != nil {
+					t.Fatalf("message %d: write: %v", i, err)
+				}
+				got := make([]byte, len(msg))
+				if _, err := io.ReadFull(res.Body, got); err != nil {
+					t.Fatalf("message %d: read echo: %v", i, err)
+				}
+				if string(got) != msg {
+					t.Fatalf("message %d: echo = %.20q; want %.20q", i, got, msg)
+				}
+			}
+			pw.Close()
+			rest, err := io.ReadAll(res.Body)
+			if err != nil || len(rest) != 0 {
+				t.Fatalf("after the request body ended: read %q, %v; want end of body", rest, err)
 			}
 		})
 	}
