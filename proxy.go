@@ -314,12 +314,16 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a := attempt{p: p, u: u, start: time.Now(), cacheKey: cacheKey}
 	u.Begin()
 	// Deferred so that the outcome is recorded even when the copy aborts
-	// the handler with http.ErrAbortHandler.
+	// the handler with http.ErrAbortHandler. The cache store comes after
+	// it, as the pipeline's order says.
 	defer func() {
 		a.o.Duration = time.Since(a.start)
 		u.Done(a.o)
 		if p.Breaker != nil {
 			p.Breaker.Done(ticket, a.o)
+		}
+		if a.entry != nil {
+			p.Cache.Set(r.Context(), a.cacheKey, a.entry)
 		}
 	}()
 	a.serve(w, r)
@@ -380,6 +384,7 @@ type attempt struct {
 	start    time.Time
 	cacheKey string
 	o        Outcome
+	entry    *cache.Entry // to store once the outcome is recorded
 }
 
 // serve sends r to a.u and copies the response to w, filling a.o.

@@ -631,6 +631,41 @@ func TestProxyPolicyCacheEntry(t *testing.T) {
 	}
 }
 
+// TestProxyPolicyOrder shows the order in which the pipeline calls its
+// policies: limiter, cache lookup, balancer, breaker admit, the upstream,
+// the outcome to the breaker, and last the cache store; and that a cache
+// hit stops after the lookup.
+func TestProxyPolicyOrder(t *testing.T) {
+	calls := &callLog{}
+	url, _ := countingUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		calls.add("upstream")
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "hello")
+	})
+	p := &gateway.Proxy{
+		Upstreams: balancer.MustPool(url),
+		Limiter:   &fakeLimiter{log: calls, decision: ratelimit.Decision{Allowed: true}},
+		Cache:     &fakeCache{log: calls},
+		Balancer:  &fakeBalancer{log: calls},
+		Breaker:   &fakeBreaker{log: calls},
+	}
+	t.Cleanup(p.CloseIdleConnections)
+
+	steps := []struct {
+		name string
+		want []string
+	}{
+		{"miss", []string{"limiter", "cache.Get", "balancer", "breaker.Allow", "upstream", "breaker.Done", "cache.Set"}},
+		{"hit", []string{"limiter", "cache.Get"}},
+	}
+	for _, step := range steps {
+		p.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		if got := calls.take(); !slices.Equal(got, step.want) {
+			t.Errorf("%s: calls = %q; want %q", step.name, got, step.want)
+		}
+	}
+}
+
 // TestProxyPolicyBalancer shows that a Balancer is offered only the
 // healthy upstreams, and that when it picks none the answer is 503 and
 // nothing further is asked.

@@ -85,14 +85,16 @@ func (a *attempt) respond(w http.ResponseWriter, r *http.Request, res *http.Resp
 		}
 	}
 	if store != nil && !store.overflow {
+		// Stored by ServeHTTP once the outcome is recorded, so that a slow
+		// Cache counts neither in the attempt's Duration nor as in flight.
 		now := time.Now()
-		p.Cache.Set(r.Context(), store.key, &cache.Entry{
+		a.entry = &cache.Entry{
 			Status:  store.status,
 			Header:  store.header,
 			Body:    store.body,
 			Stored:  now,
 			Expires: now.Add(store.ttl),
-		})
+		}
 	}
 }
 
