@@ -23,6 +23,7 @@ func TestNewPool(t *testing.T) {
 		{name: "same host, other schemes", urls: []string{"http://a:1", "h2c://a:1"}, want: []string{"http://a:1", "h2c://a:1"}},
 		{name: "listed twice", urls: []string{"http://a:1", "http://b:1", "http://a:1"}, wantErr: "listed twice"},
 		{name: "listed twice, scheme in capitals", urls: []string{"http://a:1", "HTTP://a:1"}, wantErr: "listed twice"},
+		{name: "listed twice, host in capitals", urls: []string{"http://api.example.com", "http://API.example.com"}, wantErr: "listed twice"},
 		{name: "bad URL", urls: []string{"http://a:1", "ftp://b"}, wantErr: "scheme"},
 	}
 	for _, tt := range tests {
