@@ -586,15 +586,17 @@ func TestProxyPolicyCache(t *testing.T) {
 func TestProxyPolicyCacheEntry(t *testing.T) {
 	now := time.Now()
 	tests := []struct {
-		name     string
-		stored   time.Time
-		expires  time.Time
-		wantHit  bool
-		wantAge  string
-		wantBody string
+		name       string
+		arrivedAge string // the Age header stored with the entry
+		stored     time.Time
+		expires    time.Time
+		wantHit    bool
+		wantAge    string
+		wantBody   string
 	}{
-		{"fresh, stored 30s ago", now.Add(-30 * time.Second), now.Add(30 * time.Second), true, "30", "from cache"},
-		{"stale", now.Add(-90 * time.Second), now.Add(-30 * time.Second), false, "", "from upstream"},
+		{"fresh, stored 30s ago", "", now.Add(-30 * time.Second), now.Add(30 * time.Second), true, "30", "from cache"},
+		{"fresh, arrived 20s old", "20", now.Add(-30 * time.Second), now.Add(10 * time.Second), true, "50", "from cache"},
+		{"stale", "", now.Add(-90 * time.Second), now.Add(-30 * time.Second), false, "", "from upstream"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -611,6 +613,9 @@ func TestProxyPolicyCacheEntry(t *testing.T) {
 			}}
 			p := &gateway.Proxy{Upstreams: balancer.MustPool(url), Cache: c}
 			t.Cleanup(p.CloseIdleConnections)
+			if tt.arrivedAge != "" {
+				c.entries[cache.Key(r)].Header.Set("Age", tt.arrivedAge)
+			}
 			rec := httptest.NewRecorder()
 			p.ServeHTTP(rec, r)
 			if rec.Body.String() != tt.wantBody {

@@ -137,25 +137,32 @@ func TestKey(t *testing.T) {
 
 func TestEntryFreshAge(t *testing.T) {
 	stored := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	e := &cache.Entry{Stored: stored, Expires: stored.Add(time.Minute)}
 	tests := []struct {
-		at        time.Duration // after Stored
-		wantFresh bool
-		wantAge   time.Duration
+		arrivedAge string        // the Age header the response arrived with
+		at         time.Duration // after Stored
+		wantFresh  bool
+		wantAge    time.Duration
 	}{
-		{-time.Second, true, 0}, // a clock that went back
-		{0, true, 0},
-		{59 * time.Second, true, 59 * time.Second},
-		{time.Minute, false, time.Minute},
-		{time.Hour, false, time.Hour},
+		{"", -time.Second, true, 0}, // a clock that went back
+		{"", 0, true, 0},
+		{"", 59 * time.Second, true, 59 * time.Second},
+		{"", time.Minute, false, time.Minute},
+		{"", time.Hour, false, time.Hour},
+		{"20", 0, true, 20 * time.Second},
+		{"20", 30 * time.Second, true, 50 * time.Second},
+		{"soon", 30 * time.Second, true, 30 * time.Second},
 	}
 	for _, tt := range tests {
+		e := &cache.Entry{Header: http.Header{}, Stored: stored, Expires: stored.Add(time.Minute)}
+		if tt.arrivedAge != "" {
+			e.Header.Set("Age", tt.arrivedAge)
+		}
 		now := stored.Add(tt.at)
 		if got := e.Fresh(now); got != tt.wantFresh {
 			t.Errorf("Fresh(Stored%+v) = %v; want %v", tt.at, got, tt.wantFresh)
 		}
 		if got := e.Age(now); got != tt.wantAge {
-			t.Errorf("Age(Stored%+v) = %v; want %v", tt.at, got, tt.wantAge)
+			t.Errorf("Age(Stored%+v), arrived with Age %q = %v; want %v", tt.at, tt.arrivedAge, got, tt.wantAge)
 		}
 	}
 }
