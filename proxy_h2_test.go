@@ -330,6 +330,55 @@ func TestProxyH2Trailers(t *testing.T) {
 	}
 }
 
+// TestProxyH2RequestTrailers shows that trailers the client sends after
+// its request body reach the upstream, with HTTP/2 on both sides.
+func TestProxyH2RequestTrailers(t *testing.T) {
+	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		// r.Trailer is complete once the body has been read to its end.
+		w.Header().Set("X-Got-Body", string(body))
+		w.Header().Set("X-Got-Trailer", r.Trailer.Get("X-Body-Sum"))
+	})
+	for _, front := range []string{frontH2C, frontTLS} {
+		t.Run(front, func(t *testing.T) {
+			p := h2Upstream(t, upstream)
+			base, client := serveGateway(t, p, front)
+			ctx, cancel := context.WithTimeout(t.Context(), watchdog)
+			defer cancel()
+
+			pr, pw := io.Pipe()
+			req, _ := http.NewRequestWithContext(ctx, "POST", base+"/", pr)
+			req.Trailer = http.Header{"X-Body-Sum": nil} // announced now, set after the body
+			sent := make(chan struct{})
+			go func() {
+				defer close(sent)
+				io.WriteString(pw, "payload")
+				req.Trailer.Set("X-Body-Sum", "sum-7")
+				pw.Close()
+			}()
+			res, err := client.Do(req)
+			<-sent
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("Status = %d; want %d", res.StatusCode, http.StatusOK)
+			}
+			if got := res.Header.Get("X-Got-Body"); got != "payload" {
+				t.Errorf("upstream got body %q; want %q", got, "payload")
+			}
+			if got := res.Header.Get("X-Got-Trailer"); got != "sum-7" {
+				t.Errorf("upstream got trailer X-Body-Sum = %q; want %q", got, "sum-7")
+			}
+		})
+	}
+}
+
 // TestProxyH2RequestBodyEndsEarly shows that when the upstream answers
 // without reading the whole request body, the client still gets the
 // answer over HTTP/2 and the gateway does not hang on the unread body.

@@ -15,6 +15,9 @@ func (a *attempt) outbound(ctx context.Context, r *http.Request, upType string) 
 	if r.ContentLength == 0 {
 		out.Body = nil // the transport then sends no body and retries freely
 	}
+	// Shared, not the clone's copy: the server fills r.Trailer in place
+	// when the body ends, which is when the transport reads out.Trailer.
+	out.Trailer = r.Trailer
 	out.Close = false
 	out.RequestURI = ""
 
