@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -302,7 +303,9 @@ func TestProxyGRPCBidiStreaming(t *testing.T) {
 	if got := header.Get("x-chat"); len(got) != 1 || got[0] != "ready" {
 		t.Fatalf("header x-chat = %q; want [ready]", got)
 	}
-	for i, msg := range []string{"first", "second", "third", "fourth"} {
+	// The large message needs several HTTP/2 flow-control windows on each
+	// side of the gateway.
+	for i, msg := range []string{"first", "second", strings.Repeat("large ", 50_000), "last"} {
 		in := rawMsg(msg)
 		if err := stream.SendMsg(&in); err != nil {
 			t.Fatalf("message %d: send: %v", i, err)
@@ -312,7 +315,7 @@ func TestProxyGRPCBidiStreaming(t *testing.T) {
 			t.Fatalf("message %d: receive: %v", i, err)
 		}
 		if want := "echo: " + msg; string(out) != want {
-			t.Fatalf("message %d = %q; want %q", i, out, want)
+			t.Fatalf("message %d = %.30q (%d bytes); want %.30q (%d bytes)", i, out, len(out), want, len(want))
 		}
 	}
 	if err := stream.CloseSend(); err != nil {
