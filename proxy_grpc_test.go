@@ -2,10 +2,13 @@ package gateway_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +17,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -153,9 +157,10 @@ func unaryHandler(f func(*echoService, context.Context, rawMsg) (rawMsg, error))
 }
 
 // grpcThroughProxy starts the echo service on a loopback listener, a
-// gateway that forwards to it over h2c, and returns a client connection to
-// the gateway and the service.
-func grpcThroughProxy(t *testing.T) (*grpc.ClientConn, *echoService) {
+// gateway that forwards to it over h2c and that clients reach the way
+// front says, and returns a client connection to the gateway and the
+// service.
+func grpcThroughProxy(t *testing.T, front string) (*grpc.ClientConn, *echoService) {
 	t.Helper()
 	svc := &echoService{deadlines: make(chan deadlineSeen, 1), arrived: make(chan struct{}, 1)}
 	gs := grpc.NewServer(grpc.ForceServerCodec(rawCodec{}))
@@ -179,10 +184,25 @@ func grpcThroughProxy(t *testing.T) (*grpc.ClientConn, *echoService) {
 		Logger:    discardLog,
 	}
 	t.Cleanup(p.CloseIdleConnections)
-	gw := serveH2C(t, p)
+	var target string
+	var creds credentials.TransportCredentials
+	switch front {
+	case frontH2C:
+		target, creds = serveH2C(t, p), insecure.NewCredentials()
+	case frontTLS:
+		srv := httptest.NewUnstartedServer(p)
+		srv.EnableHTTP2 = true // gRPC insists on "h2" by ALPN
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		roots := x509.NewCertPool()
+		roots.AddCert(srv.Certificate())
+		target, creds = srv.Listener.Addr().String(), credentials.NewTLS(&tls.Config{RootCAs: roots})
+	default:
+		t.Fatalf("unknown front %q", front)
+	}
 
-	conn, err := grpc.NewClient(gw,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+	conn, err := grpc.NewClient(target,
+		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{})))
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +221,13 @@ func grpcContext(t *testing.T) context.Context {
 // header and trailer metadata, and an error status whose code, message and
 // details travel in trailers.
 func TestProxyGRPCUnary(t *testing.T) {
-	conn, _ := grpcThroughProxy(t)
+	for _, front := range []string{frontH2C, frontTLS} {
+		t.Run(front, func(t *testing.T) { testGRPCUnary(t, front) })
+	}
+}
+
+func testGRPCUnary(t *testing.T, front string) {
+	conn, _ := grpcThroughProxy(t, front)
 
 	t.Run("ok", func(t *testing.T) {
 		in, out := rawMsg("hello, gateway"), rawMsg(nil)
@@ -255,7 +281,13 @@ func TestProxyGRPCUnary(t *testing.T) {
 // TestProxyGRPCServerStreaming shows a server stream of several messages
 // and its trailer metadata through the gateway.
 func TestProxyGRPCServerStreaming(t *testing.T) {
-	conn, _ := grpcThroughProxy(t)
+	for _, front := range []string{frontH2C, frontTLS} {
+		t.Run(front, func(t *testing.T) { testGRPCServerStreaming(t, front) })
+	}
+}
+
+func testGRPCServerStreaming(t *testing.T, front string) {
+	conn, _ := grpcThroughProxy(t, front)
 	const n = 5
 	stream, err := conn.NewStream(grpcContext(t), &echoDesc.Streams[0], "/"+echoServiceName+"/Count")
 	if err != nil {
@@ -291,7 +323,13 @@ func TestProxyGRPCServerStreaming(t *testing.T) {
 // before any message, then sends a message and reads its echo, several
 // times, with both directions open.
 func TestProxyGRPCBidiStreaming(t *testing.T) {
-	conn, _ := grpcThroughProxy(t)
+	for _, front := range []string{frontH2C, frontTLS} {
+		t.Run(front, func(t *testing.T) { testGRPCBidiStreaming(t, front) })
+	}
+}
+
+func testGRPCBidiStreaming(t *testing.T, front string) {
+	conn, _ := grpcThroughProxy(t, front)
 	stream, err := conn.NewStream(grpcContext(t), &echoDesc.Streams[1], "/"+echoServiceName+"/Chat")
 	if err != nil {
 		t.Fatal(err)
@@ -337,7 +375,7 @@ func TestProxyGRPCBidiStreaming(t *testing.T) {
 // gateway (DeadlineExceeded, or Canceled direct and Unavailable through the
 // gateway's 502).
 func TestProxyGRPCDeadline(t *testing.T) {
-	conn, svc := grpcThroughProxy(t)
+	conn, svc := grpcThroughProxy(t, frontH2C)
 
 	t.Run("deadline reaches the server", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
