@@ -91,10 +91,12 @@ type ProxyRequest struct {
 // The outbound request loses the hop-by-hop headers (and those named in
 // Connection) but keeps "TE: trailers"; gets X-Forwarded-For, -Host and
 // -Proto; has its query cleaned of parameters that Go's parser rejects; and
-// keeps the client's User-Agent, or none. Responses lose their hop-by-hop
-// headers; trailers, 1xx responses (such as 103 Early Hints) and protocol
-// upgrades (WebSocket) are forwarded; streamed responses (text/event-stream
-// or of unknown length) are flushed as they arrive.
+// keeps the client's User-Agent, or none, and its trailers. Responses lose
+// their hop-by-hop headers; trailers, 1xx responses (such as 103 Early
+// Hints) and protocol upgrades (WebSocket) are forwarded; streamed
+// responses (text/event-stream or of unknown length) have their head sent
+// at once and their body flushed as it arrives, so full-duplex HTTP/2 and
+// gRPC streams work.
 //
 // A Proxy must not be copied after first use.
 type Proxy struct {
@@ -174,7 +176,8 @@ type Proxy struct {
 	// FlushInterval is how often a response body is flushed to the client
 	// while it is copied. Zero: only at the end, except that
 	// text/event-stream responses and responses of unknown length are
-	// flushed after every write. Negative: after every write.
+	// flushed after every write, their head included. Negative: after
+	// every write.
 	FlushInterval time.Duration
 
 	// ErrorHandler writes the response when a request fails before the
