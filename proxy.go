@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -91,10 +92,12 @@ type ProxyRequest struct {
 // The outbound request loses the hop-by-hop headers (and those named in
 // Connection) but keeps "TE: trailers"; gets X-Forwarded-For, -Host and
 // -Proto; has its query cleaned of parameters that Go's parser rejects; and
-// keeps the client's User-Agent, or none. Responses lose their hop-by-hop
-// headers; trailers, 1xx responses (such as 103 Early Hints) and protocol
-// upgrades (WebSocket) are forwarded; streamed responses (text/event-stream
-// or of unknown length) are flushed as they arrive.
+// keeps the client's User-Agent, or none, and its trailers. Responses lose
+// their hop-by-hop headers; trailers, 1xx responses (such as 103 Early
+// Hints) and protocol upgrades (WebSocket) are forwarded; streamed
+// responses (text/event-stream or of unknown length) have their head sent
+// at once and their body flushed as it arrives, so full-duplex HTTP/2 and
+// gRPC streams work.
 //
 // A Proxy must not be copied after first use.
 type Proxy struct {
@@ -132,6 +135,15 @@ type Proxy struct {
 	// its own dial and response-head timeouts.
 	Transport http.RoundTripper
 
+	// TLSClientConfig configures the default Transport's TLS connections
+	// to https:// upstreams: RootCAs for upstreams whose certificates a
+	// private CA signs, Certificates for mutual TLS, ServerName and the
+	// like. The Proxy uses a clone, never the value itself; the clone's
+	// NextProtos always offers "h2" and "http/1.1" by ALPN. Nil: the
+	// system's roots and no client certificate. It is ignored when
+	// Transport is set, and h2c:// upstreams use no TLS.
+	TLSClientConfig *tls.Config
+
 	// DialTimeout limits connecting to an upstream, TLS handshake
 	// included. Zero means 10 seconds. It applies only to the default
 	// Transport. Exceeding it gives 504.
@@ -165,7 +177,8 @@ type Proxy struct {
 	// FlushInterval is how often a response body is flushed to the client
 	// while it is copied. Zero: only at the end, except that
 	// text/event-stream responses and responses of unknown length are
-	// flushed after every write. Negative: after every write.
+	// flushed after every write, their head included. Negative: after
+	// every write.
 	FlushInterval time.Duration
 
 	// ErrorHandler writes the response when a request fails before the
@@ -214,6 +227,11 @@ func (p *Proxy) init() {
 		ResponseHeaderTimeout: rht,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
+	}
+	if p.TLSClientConfig != nil {
+		// A clone: the transport adds to NextProtos, and the caller's
+		// value must stay as it was.
+		p.tr.TLSClientConfig = p.TLSClientConfig.Clone()
 	}
 	var protos http.Protocols
 	protos.SetUnencryptedHTTP2(true)
@@ -300,12 +318,16 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a := attempt{p: p, u: u, start: time.Now(), cacheKey: cacheKey}
 	u.Begin()
 	// Deferred so that the outcome is recorded even when the copy aborts
-	// the handler with http.ErrAbortHandler.
+	// the handler with http.ErrAbortHandler. The cache store comes after
+	// it, as the pipeline's order says.
 	defer func() {
 		a.o.Duration = time.Since(a.start)
 		u.Done(a.o)
 		if p.Breaker != nil {
 			p.Breaker.Done(ticket, a.o)
+		}
+		if a.entry != nil {
+			p.Cache.Set(r.Context(), a.cacheKey, a.entry)
 		}
 	}()
 	a.serve(w, r)
@@ -366,6 +388,7 @@ type attempt struct {
 	start    time.Time
 	cacheKey string
 	o        Outcome
+	entry    *cache.Entry // to store once the outcome is recorded
 
 	mu1xx         sync.Mutex // guards roundTripDone and, until it is set, w
 	roundTripDone bool       // RoundTrip has returned: 1xx reports are dropped

@@ -20,6 +20,9 @@ func (a *attempt) outbound(ctx context.Context, r *http.Request, upType string) 
 	} else if out.Body != nil {
 		out.Body = &inboundBody{rc: out.Body}
 	}
+	// Shared, not the clone's copy: the server fills r.Trailer in place
+	// when the body ends, which is when the transport reads out.Trailer.
+	out.Trailer = r.Trailer
 	out.Close = false
 	out.RequestURI = ""
 

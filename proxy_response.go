@@ -44,13 +44,17 @@ func (a *attempt) respond(w http.ResponseWriter, r *http.Request, res *http.Resp
 	}
 	w.WriteHeader(res.StatusCode)
 	rc := http.NewResponseController(w)
-	if announced > 0 {
-		// Flushing now makes the server send a chunked body, which is the
-		// only way trailers can follow it.
+	interval := p.flushInterval(res)
+	if announced > 0 || interval < 0 {
+		// With trailers, flushing now makes the server send a chunked
+		// body, which is the only way trailers can follow it. A streamed
+		// response's head goes out at once because the client may wait
+		// for it before sending more of its request (full duplex HTTP/2,
+		// gRPC header metadata), while the upstream waits for that request.
 		rc.Flush()
 	}
 
-	err := a.copyBody(w, rc, res, store)
+	err := a.copyBody(w, rc, res, store, interval)
 	if err != nil {
 		var we *writeError
 		if errors.As(err, &we) || r.Context().Err() != nil {
@@ -80,14 +84,16 @@ func (a *attempt) respond(w http.ResponseWriter, r *http.Request, res *http.Resp
 		}
 	}
 	if store != nil && !store.overflow {
+		// Stored by ServeHTTP once the outcome is recorded, so that a slow
+		// Cache counts neither in the attempt's Duration nor as in flight.
 		now := time.Now()
-		p.Cache.Set(r.Context(), store.key, &cache.Entry{
+		a.entry = &cache.Entry{
 			Status:  store.status,
 			Header:  store.header,
 			Body:    store.body,
 			Stored:  now,
 			Expires: now.Add(store.ttl),
-		})
+		}
 	}
 }
 
@@ -97,22 +103,19 @@ type writeError struct{ err error }
 func (e *writeError) Error() string { return "write to client: " + e.err.Error() }
 func (e *writeError) Unwrap() error { return e.err }
 
-// copyBody copies the response body to w, flushing as the response asks,
-// and keeps a copy in store when it is not nil.
-func (a *attempt) copyBody(w http.ResponseWriter, rc *http.ResponseController, res *http.Response, store *cacheStore) error {
-	interval := a.p.flushInterval(res)
+// copyBody copies the response body to w, flushing every interval (after
+// every write when negative), and keeps a copy in store when it is not nil.
+func (a *attempt) copyBody(w http.ResponseWriter, rc *http.ResponseController, res *http.Response, store *cacheStore, interval time.Duration) error {
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	buf := *bp
 
-	// A streamed response's head goes out before its body: the upstream
-	// may take its time over the first byte (an event stream waiting for
-	// its first event) and the client should not wait for the head.
+	// With a positive interval the head also goes out within it: the
+	// upstream may take its time over the first byte (an event stream
+	// waiting for its first event). A streamed response's head (negative
+	// interval) has already been flushed by respond.
 	var lf *latencyFlusher
-	switch {
-	case interval < 0:
-		rc.Flush()
-	case interval > 0:
+	if interval > 0 {
 		lf = &latencyFlusher{w: w, rc: rc, interval: interval, pending: true}
 		lf.timer = time.AfterFunc(interval, lf.flush)
 		defer lf.stop() // before respond touches w again

@@ -3,6 +3,7 @@ package balancer
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -26,7 +27,9 @@ func NewPool(urls ...string) (*Pool, error) {
 		if err != nil {
 			return nil, err
 		}
-		key := u.URL.String()
+		k := *u.URL
+		k.Host = strings.ToLower(k.Host) // host names are case-insensitive
+		key := k.String()
 		if seen[key] {
 			return nil, fmt.Errorf("%w %q: listed twice", ErrBadUpstream, raw)
 		}

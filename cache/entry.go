@@ -31,12 +31,15 @@ type Entry struct {
 // Fresh reports whether e may be served without asking the origin at now.
 func (e *Entry) Fresh(now time.Time) bool { return now.Before(e.Expires) }
 
-// Age returns how long e has been stored at now, for the Age header.
+// Age returns e's age at now, for the Age header: the Age it arrived with
+// (time spent in caches upstream) plus how long it has been stored (RFC
+// 9111 4.2.3).
 func (e *Entry) Age(now time.Time) time.Duration {
-	if now.Before(e.Stored) {
-		return 0
+	a := age(e.Header)
+	if now.After(e.Stored) {
+		a += now.Sub(e.Stored)
 	}
-	return now.Sub(e.Stored)
+	return a
 }
 
 // Key returns the cache key of r: its method, host and request URI. Hosts

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,9 +35,10 @@ var cacheableStatus = map[int]bool{
 // Lifetime returns how long a shared cache may serve res, the response to
 // r, as fresh, received at now; ok is false when res must not be stored. A
 // response is stored only when r is [Lookupable], its status is cacheable,
-// it has an explicit lifetime (s-maxage, max-age or Expires) above zero, it
-// carries none of no-store, no-cache, private, it sets no cookie, and it has
-// no Vary header (responses that vary are not stored).
+// it has an explicit lifetime (s-maxage, max-age or Expires) longer than the
+// Age it arrived with, it carries none of no-store, no-cache, private, it
+// sets no cookie, and it has no Vary header (responses that vary are not
+// stored). The returned ttl is what is left of the lifetime after that Age.
 func Lifetime(r *http.Request, res *http.Response, now time.Time) (ttl time.Duration, ok bool) {
 	if !Lookupable(r) || !cacheableStatus[res.StatusCode] {
 		return 0, false
@@ -49,13 +51,12 @@ func Lifetime(r *http.Request, res *http.Response, now time.Time) (ttl time.Dura
 	if len(h.Values("Set-Cookie")) > 0 || len(h.Values("Vary")) > 0 {
 		return 0, false
 	}
+	var life time.Duration
 	if s, found := directiveSeconds(cc, "s-maxage"); found {
-		return s, s > 0
-	}
-	if s, found := directiveSeconds(cc, "max-age"); found {
-		return s, s > 0
-	}
-	if exp := h.Get("Expires"); exp != "" {
+		life = s
+	} else if s, found := directiveSeconds(cc, "max-age"); found {
+		life = s
+	} else if exp := h.Get("Expires"); exp != "" {
 		t, err := http.ParseTime(exp)
 		if err != nil {
 			return 0, false // an invalid Expires means already expired (RFC 9111 5.3)
@@ -64,10 +65,32 @@ func Lifetime(r *http.Request, res *http.Response, now time.Time) (ttl time.Dura
 		if d, err := http.ParseTime(h.Get("Date")); err == nil {
 			base = d
 		}
-		ttl := t.Sub(base)
-		return ttl, ttl > 0
+		life = t.Sub(base)
+	} else {
+		return 0, false
 	}
-	return 0, false
+	// Time spent in caches upstream counts against the lifetime (RFC 9111
+	// 4.2.3); without this, a response that arrives nearly stale would be
+	// served for its whole lifetime again.
+	ttl = life - age(h)
+	return ttl, ttl > 0
+}
+
+// maxDelta caps delta-seconds values (RFC 9111 1.2.2).
+const maxDelta = 1<<31 - 1
+
+// age returns the Age field of h (RFC 9111 5.1): the first member when it
+// is a list, zero when it is invalid, and at most maxDelta seconds.
+func age(h http.Header) time.Duration {
+	v, _, _ := strings.Cut(h.Get("Age"), ",")
+	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange) || err == nil && n > maxDelta:
+		n = maxDelta
+	case err != nil:
+		return 0
+	}
+	return time.Duration(n) * time.Second
 }
 
 // hasDirective reports whether the Cache-Control field lines carry name.
@@ -87,9 +110,8 @@ func directiveSeconds(lines []string, name string) (time.Duration, bool) {
 	if err != nil || n < 0 {
 		return 0, true
 	}
-	const max = int64(1<<31 - 1) // RFC 9111 1.2.2: cap delta-seconds
-	if n > max {
-		n = max
+	if n > maxDelta {
+		n = maxDelta
 	}
 	return time.Duration(n) * time.Second, true
 }
