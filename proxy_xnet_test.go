@@ -1,0 +1,112 @@
+package gateway_test
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+
+	"github.com/vivremotion/gateway"
+	"github.com/vivremotion/gateway/balancer"
+)
+
+// serveXNetH2C serves h with golang.org/x/net/http2's own server behind
+// its h2c handler (prior knowledge and the HTTP/1.1 Upgrade both), and
+// returns its address.
+func serveXNetH2C(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h2c.NewHandler(h, &http2.Server{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		srv.Close()
+		<-done
+	})
+	return ln.Addr().String()
+}
+
+// xnetH2CClient returns a client built on golang.org/x/net/http2's
+// Transport that speaks HTTP/2 without TLS.
+func xnetH2CClient(t *testing.T) *http.Client {
+	t.Helper()
+	tr := &http2.Transport{
+		AllowHTTP: true,
+		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
+// TestProxyXNetHTTP2 runs the full-duplex stream and trailers with
+// golang.org/x/net/http2 on both ends: its h2c server as the upstream and
+// its Transport as the client, so that the gateway is checked against an
+// HTTP/2 implementation other than the one inside net/http.
+func TestProxyXNetHTTP2(t *testing.T) {
+	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor != 2 {
+			http.Error(w, "want HTTP/2, got "+r.Proto, http.StatusHTTPVersionNotSupported)
+			return
+		}
+		w.Header().Set("Trailer", "X-Sum")
+		echoStream(w, r)
+		w.Header().Set("X-Sum", "done")
+	})
+	p := &gateway.Proxy{Upstreams: balancer.MustPool("h2c://" + serveXNetH2C(t, upstream))}
+	base, _ := serveGateway(t, p, frontH2C)
+	client := xnetH2CClient(t)
+
+	ctx, cancel := context.WithTimeout(t.Context(), watchdog)
+	defer cancel()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, err := http.NewRequestWithContext(ctx, "POST", base+"/echo", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("Do: %v (the response head did not come before the request body)", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.ProtoMajor != 2 {
+		t.Fatalf("got %d over %s; want 200 over HTTP/2.0", res.StatusCode, res.Proto)
+	}
+	if got := res.Header.Get("X-Upstream-Proto"); got != "HTTP/2.0" {
+		t.Fatalf("upstream saw %s; want HTTP/2.0", got)
+	}
+	for i, msg := range []string{"ping", strings.Repeat("y", 20000), "pong"} {
+		if _, err := io.WriteString(pw, msg); err != nil {
+			t.Fatalf("message %d: write: %v", i, err)
+		}
+		got := make([]byte, len(msg))
+		if _, err := io.ReadFull(res.Body, got); err != nil {
+			t.Fatalf("message %d: read echo: %v", i, err)
+		}
+		if string(got) != msg {
+			t.Fatalf("message %d: echo = %.20q; want %.20q", i, got, msg)
+		}
+	}
+	pw.Close()
+	if rest, err := io.ReadAll(res.Body); err != nil || len(rest) != 0 {
+		t.Fatalf("after the request body ended: read %q, %v; want end of body", rest, err)
+	}
+	if got := res.Trailer.Get("X-Sum"); got != "done" {
+		t.Fatalf("Trailer X-Sum = %q; want %q (trailers %v)", got, "done", res.Trailer)
+	}
+}
