@@ -175,10 +175,11 @@ type Proxy struct {
 	ModifyResponse func(*http.Response) error
 
 	// FlushInterval is how often a response body is flushed to the client
-	// while it is copied. Zero: only at the end, except that
-	// text/event-stream responses and responses of unknown length are
-	// flushed after every write, their head included. Negative: after
-	// every write.
+	// while it is copied. Positive: nothing written, the head included,
+	// waits longer than the interval before it is flushed. Zero: only at
+	// the end, except that text/event-stream responses and responses of
+	// unknown length have their head flushed at once and their body after
+	// every write. Negative: that, for every response.
 	FlushInterval time.Duration
 
 	// ErrorHandler writes the response when a request fails before the
