@@ -12,6 +12,7 @@ import (
 	"net/http/httptrace"
 	"net/netip"
 	"net/textproto"
+	"net/url"
 	"sync"
 	"time"
 
@@ -168,10 +169,13 @@ type Proxy struct {
 	PreserveHost bool
 
 	// Rewrite, when not nil, may change the outbound request after the
-	// proxy has set it up.
+	// proxy has set it up. The ProxyRequest, and the outbound URL and
+	// header, are reused for later requests: Rewrite must not keep them
+	// after it returns.
 	Rewrite func(*ProxyRequest)
 	// ModifyResponse, when not nil, may change the upstream's response
-	// before it is copied. An error from it gives 502.
+	// before it is copied. An error from it gives 502. As with Rewrite,
+	// the response's Request must not be kept after it returns.
 	ModifyResponse func(*http.Response) error
 
 	// FlushInterval is how often a response body is flushed to the client
@@ -316,7 +320,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ticket = t
 	}
 
-	a := attempt{p: p, u: u, start: time.Now(), cacheKey: cacheKey}
+	a := newAttempt(p, u, cacheKey)
 	u.Begin()
 	// Deferred so that the outcome is recorded even when the copy aborts
 	// the handler with http.ErrAbortHandler. The cache store comes after
@@ -330,6 +334,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if a.entry != nil {
 			p.Cache.Set(r.Context(), a.cacheKey, a.entry)
 		}
+		a.release()
 	}()
 	a.serve(w, r)
 }
@@ -382,7 +387,10 @@ func (p *Proxy) log(r *http.Request, status int, err error) {
 	}
 }
 
-// attempt is one forwarding of a request to one upstream.
+// attempt is one forwarding of a request to one upstream. Attempts are
+// pooled, with the parts of the outbound request they hold, so that a
+// request costs no allocation for its URL, its header map and values, or
+// its 1xx hook; see [newAttempt] and [attempt.release].
 type attempt struct {
 	p        *Proxy
 	u        *balancer.Upstream
@@ -391,8 +399,87 @@ type attempt struct {
 	o        Outcome
 	entry    *cache.Entry // to store once the outcome is recorded
 
-	mu1xx         sync.Mutex // guards roundTripDone and, until it is set, w
-	roundTripDone bool       // RoundTrip has returned: 1xx reports are dropped
+	w             http.ResponseWriter // where the 1xx hook writes
+	mu1xx         sync.Mutex          // guards roundTripDone, wrote and, until roundTripDone, w
+	roundTripDone bool                // RoundTrip has returned: 1xx reports are dropped
+	wrote         bool                // the transport has written all of the request
+
+	// Reused from request to request.
+	trace  httptrace.ClientTrace // hooks bound to a once, never written again
+	url    url.URL               // the outbound URL
+	header http.Header           // the outbound header, cleared between uses
+	vals   []string              // backing array of header's values
+	pr     ProxyRequest          // what Rewrite gets
+
+	// reusable is set when the whole response went through. The attempt
+	// goes back to the pool only if the transport also said it had written
+	// the whole request: until then it may still read the URL and header
+	// (net/http's HTTP/2 transport does, after an early response).
+	reusable bool
+}
+
+var attempts = sync.Pool{New: func() any {
+	a := &attempt{header: make(http.Header)}
+	// Method values bound once, not closures per request.
+	a.trace.Got1xxResponse = a.got1xx
+	a.trace.WroteRequest = a.wroteRequest
+	return a
+}}
+
+// newAttempt returns an attempt at r against u, from the pool.
+func newAttempt(p *Proxy, u *balancer.Upstream, cacheKey string) *attempt {
+	a := attempts.Get().(*attempt)
+	a.p, a.u, a.start, a.cacheKey = p, u, time.Now(), cacheKey
+	return a
+}
+
+// release returns a to the pool when nothing outside it can reach it any
+// more, and otherwise leaves it to the garbage collector.
+func (a *attempt) release() {
+	a.mu1xx.Lock()
+	done := a.reusable && a.wrote
+	a.mu1xx.Unlock()
+	if !done {
+		return
+	}
+	clear(a.vals) // no stale strings kept alive
+	a.vals = a.vals[:0]
+	clear(a.header)
+	a.p, a.u, a.start, a.cacheKey = nil, nil, time.Time{}, ""
+	a.o, a.entry, a.w = Outcome{}, nil, nil
+	a.roundTripDone, a.wrote, a.reusable = false, false, false
+	a.url, a.pr = url.URL{}, ProxyRequest{}
+	attempts.Put(a)
+}
+
+// wroteRequest learns that the transport is done with the request.
+func (a *attempt) wroteRequest(httptrace.WroteRequestInfo) {
+	a.mu1xx.Lock()
+	a.wrote = true
+	a.mu1xx.Unlock()
+}
+
+// got1xx forwards a 1xx response (103 Early Hints and the like) to the
+// client as it comes.
+func (a *attempt) got1xx(code int, header textproto.MIMEHeader) error {
+	a.mu1xx.Lock()
+	defer a.mu1xx.Unlock()
+	if a.roundTripDone {
+		// The transport may report a 1xx after RoundTrip returned (on an
+		// error); w then belongs to the rest of serve.
+		return nil
+	}
+	h := a.w.Header()
+	before := maps.Clone(h) // set in front of the proxy, for the final response
+	for k, vs := range header {
+		h[k] = vs
+	}
+	a.w.WriteHeader(code)
+	// The informational headers must not leak into the final response, and
+	// what was there before must stay.
+	clear(h)
+	maps.Copy(h, before)
+	return nil
 }
 
 // serve sends r to a.u and copies the response to w, filling a.o.
@@ -406,30 +493,8 @@ func (a *attempt) serve(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 
-	// Forward 1xx responses (103 Early Hints and the like) as they come.
-	trace := &httptrace.ClientTrace{
-		Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
-			a.mu1xx.Lock()
-			defer a.mu1xx.Unlock()
-			if a.roundTripDone {
-				// The transport may report a 1xx after RoundTrip returned
-				// (on an error); w then belongs to the rest of serve.
-				return nil
-			}
-			h := w.Header()
-			before := maps.Clone(h) // set in front of the proxy, for the final response
-			for k, vs := range header {
-				h[k] = vs
-			}
-			w.WriteHeader(code)
-			// The informational headers must not leak into the final
-			// response, and what was there before must stay.
-			clear(h)
-			maps.Copy(h, before)
-			return nil
-		},
-	}
-	ctx = httptrace.WithClientTrace(ctx, trace)
+	a.w = w
+	ctx = httptrace.WithClientTrace(ctx, &a.trace)
 
 	out, err := a.outbound(ctx, r, upType)
 	if err != nil {
@@ -473,7 +538,9 @@ func (a *attempt) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	a.respond(w, r, res)
+	// Once the response is all through and its body closed, no transport
+	// may still hold out's URL and header (RoundTripper's contract).
+	a.reusable = a.respond(w, r, res)
 }
 
 // roundTripError classifies a failed round trip and records its class.

@@ -12,37 +12,41 @@ import (
 )
 
 // outbound builds the request to send upstream from the inbound r. It never
-// modifies r.
+// modifies r. The outbound URL and header are a's own, reused from request
+// to request; the rest is a shallow copy of r.
 func (a *attempt) outbound(ctx context.Context, r *http.Request, upType string) (*http.Request, error) {
-	out := r.Clone(ctx) // deep-copies the header, so r's stays as it was
+	out := r.WithContext(ctx) // the only allocation: a Request's context is set no other way
 	if r.ContentLength == 0 {
 		out.Body = nil // the transport then sends no body and retries freely
 	} else if out.Body != nil {
 		out.Body = &inboundBody{rc: out.Body}
 	}
-	// Shared, not the clone's copy: the server fills r.Trailer in place
-	// when the body ends, which is when the transport reads out.Trailer.
+	// Shared, not a copy: the server fills r.Trailer in place when the
+	// body ends, which is when the transport reads out.Trailer.
 	out.Trailer = r.Trailer
 	out.Close = false
 	out.RequestURI = ""
 
-	h := out.Header
+	h := a.copyHeader(r.Header, 8) // room for the values set below
+	out.Header = h
 	wantTrailers := headerHasToken(h["Te"], "trailers")
 	removeHopByHop(h)
 	if wantTrailers {
-		h["Te"] = []string{"trailers"} // gRPC needs it end to end
+		h["Te"] = a.value("trailers") // gRPC needs it end to end
 	}
 	if upType != "" {
-		h["Connection"] = []string{"Upgrade"}
-		h["Upgrade"] = []string{upType}
+		h["Connection"] = a.value("Upgrade")
+		h["Upgrade"] = a.value(upType)
 	}
 	if _, ok := h["User-Agent"]; !ok {
-		h["User-Agent"] = []string{""} // an empty value stops the transport inventing one
+		h["User-Agent"] = a.value("") // an empty value stops the transport inventing one
 	}
 
-	a.p.setForwarded(h, r)
+	a.setForwarded(h, r)
 
 	t := a.u.URL
+	a.url = *r.URL
+	out.URL = &a.url
 	out.URL.Scheme = t.Scheme
 	if t.Scheme == "h2c" {
 		out.URL.Scheme = "http"
@@ -63,9 +67,39 @@ func (a *attempt) outbound(ctx context.Context, r *http.Request, upType string) 
 	}
 
 	if a.p.Rewrite != nil {
-		a.p.Rewrite(&ProxyRequest{In: r, Out: out, Upstream: a.u})
+		a.pr = ProxyRequest{In: r, Out: out, Upstream: a.u}
+		a.p.Rewrite(&a.pr)
 	}
 	return out, nil
+}
+
+// copyHeader copies src into a's header, all values in one backing array
+// with room for extra more, and returns it. Each key's slice is capped, so
+// that appending to one never overwrites the next.
+func (a *attempt) copyHeader(src http.Header, extra int) http.Header {
+	n := extra
+	for _, vs := range src {
+		n += len(vs)
+	}
+	if cap(a.vals) < n {
+		a.vals = make([]string, 0, n)
+	}
+	vals := a.vals[:0]
+	for k, vs := range src {
+		i := len(vals)
+		vals = append(vals, vs...)
+		a.header[k] = vals[i:len(vals):len(vals)]
+	}
+	a.vals = vals
+	return a.header
+}
+
+// value returns a header value slice holding v alone, from a's backing
+// array while it has room.
+func (a *attempt) value(v string) []string {
+	i := len(a.vals)
+	a.vals = append(a.vals, v)
+	return a.vals[i : i+1 : i+1]
 }
 
 // inboundBody is the outbound request's view of the client's body. Its
@@ -96,9 +130,9 @@ func (b *inboundBody) Close() error {
 // setForwarded sets X-Forwarded-For, -Host and -Proto on h, the header of
 // the outbound copy of r. The Forwarded and X-Forwarded-* headers that r
 // arrived with are kept only when r comes from a trusted proxy.
-func (p *Proxy) setForwarded(h http.Header, r *http.Request) {
+func (a *attempt) setForwarded(h http.Header, r *http.Request) {
 	ip := remoteIP(r.RemoteAddr)
-	if !p.trusted(ip) {
+	if !a.p.trusted(ip) {
 		delete(h, "Forwarded")
 		delete(h, "X-Forwarded-For")
 		delete(h, "X-Forwarded-Host")
@@ -107,19 +141,19 @@ func (p *Proxy) setForwarded(h http.Header, r *http.Request) {
 	}
 	if ip != "" {
 		if prior := h["X-Forwarded-For"]; len(prior) > 0 {
-			h["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + ip}
+			h["X-Forwarded-For"] = a.value(strings.Join(prior, ", ") + ", " + ip)
 		} else {
-			h["X-Forwarded-For"] = []string{ip}
+			h["X-Forwarded-For"] = a.value(ip)
 		}
 	}
 	if len(h["X-Forwarded-Host"]) == 0 {
-		h["X-Forwarded-Host"] = []string{r.Host}
+		h["X-Forwarded-Host"] = a.value(r.Host)
 	}
 	if len(h["X-Forwarded-Proto"]) == 0 {
 		if r.TLS != nil {
-			h["X-Forwarded-Proto"] = []string{"https"}
+			h["X-Forwarded-Proto"] = a.value("https")
 		} else {
-			h["X-Forwarded-Proto"] = []string{"http"}
+			h["X-Forwarded-Proto"] = a.value("http")
 		}
 	}
 }

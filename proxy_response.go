@@ -18,8 +18,9 @@ import (
 // copyBufs holds the buffers that response bodies are copied through.
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// respond copies res, the upstream's answer to r, to w.
-func (a *attempt) respond(w http.ResponseWriter, r *http.Request, res *http.Response) {
+// respond copies res, the upstream's answer to r, to w. It reports whether
+// the whole response went through.
+func (a *attempt) respond(w http.ResponseWriter, r *http.Request, res *http.Response) bool {
 	defer res.Body.Close()
 	p := a.p
 
@@ -32,7 +33,11 @@ func (a *attempt) respond(w http.ResponseWriter, r *http.Request, res *http.Resp
 
 	h := w.Header()
 	for k, vs := range res.Header {
-		h[k] = append(h[k], vs...)
+		if len(h[k]) == 0 {
+			h[k] = vs // res is ours alone, so its slices can be shared
+		} else {
+			h[k] = append(h[k], vs...)
+		}
 	}
 	announced := len(res.Trailer)
 	if announced > 0 {
@@ -43,8 +48,11 @@ func (a *attempt) respond(w http.ResponseWriter, r *http.Request, res *http.Resp
 		h["Trailer"] = []string{strings.Join(keys, ", ")}
 	}
 	w.WriteHeader(res.StatusCode)
-	rc := http.NewResponseController(w)
 	interval := p.flushInterval(res)
+	var rc *http.ResponseController // only when flushing: it costs an allocation
+	if announced > 0 || interval != 0 {
+		rc = http.NewResponseController(w)
+	}
 	if announced > 0 || interval < 0 {
 		// With trailers, flushing now makes the server send a chunked
 		// body, which is the only way trailers can follow it. A streamed
@@ -73,7 +81,7 @@ func (a *attempt) respond(w http.ResponseWriter, r *http.Request, res *http.Resp
 			// body is incomplete is to break the connection.
 			panic(http.ErrAbortHandler)
 		}
-		return
+		return false
 	}
 
 	for k, vs := range res.Trailer {
@@ -95,6 +103,7 @@ func (a *attempt) respond(w http.ResponseWriter, r *http.Request, res *http.Resp
 			Expires: now.Add(store.ttl),
 		}
 	}
+	return true
 }
 
 // writeError marks a failure to write to the client.

@@ -8,9 +8,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -20,6 +22,7 @@ import (
 	"net/textproto"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -1241,5 +1244,77 @@ func TestProxyRecordsOutcomes(t *testing.T) {
 		{path: "/partial", cancel: true, midBody: true, wantStatus: 200, wantRequests: 7, wantFailures: 2},
 	} {
 		do(t, s)
+	}
+}
+
+// TestProxyRequestsShareNothing sends requests with different headers,
+// paths and queries one after another, and in parallel, and checks that
+// each reaches the upstream exactly as its own: the parts of the outbound
+// request that the Proxy reuses carry nothing over.
+func TestProxyRequestsShareNothing(t *testing.T) {
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s\n", r.Method, r.URL.RequestURI())
+		keys := slices.Sorted(maps.Keys(r.Header))
+		for _, k := range keys {
+			if k == "Accept-Encoding" || k == "X-Forwarded-For" {
+				continue // the client's transport and address, not the test's
+			}
+			fmt.Fprintf(&b, "%s: %q\n", k, r.Header[k])
+		}
+		io.WriteString(w, b.String())
+	})
+	f := newFront(t, proxyTo(t, up.URL))
+	client := f.Client()
+
+	type step struct {
+		path   string
+		header http.Header
+		want   string
+	}
+	steps := []step{
+		{"/a?x=1", http.Header{"X-One": {"1", "2"}, "User-Agent": {"ua"}},
+			"GET /a?x=1\nUser-Agent: [\"ua\"]\nX-Forwarded-Host: [HOST]\nX-Forwarded-Proto: [\"http\"]\nX-One: [\"1\" \"2\"]\n"},
+		{"/b", http.Header{"X-Two": {"2"}},
+			"GET /b\nX-Forwarded-Host: [HOST]\nX-Forwarded-Proto: [\"http\"]\nX-Two: [\"2\"]\n"},
+		{"/c/d?y=2&y=3", nil,
+			"GET /c/d?y=2&y=3\nX-Forwarded-Host: [HOST]\nX-Forwarded-Proto: [\"http\"]\n"},
+	}
+	host := strconv.Quote(strings.TrimPrefix(f.URL, "http://"))
+	do := func(s step) error {
+		req, _ := http.NewRequestWithContext(boundedContext(t), "GET", f.URL+s.path, nil)
+		maps.Copy(req.Header, s.header)
+		if req.Header.Get("User-Agent") == "" {
+			req.Header["User-Agent"] = nil // none at all
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			return err
+		}
+		if want := strings.ReplaceAll(s.want, "[HOST]", "["+host+"]"); string(body) != want {
+			return fmt.Errorf("upstream saw\n%s\nwant\n%s", body, want)
+		}
+		return nil
+	}
+	for range 3 {
+		for _, s := range steps {
+			if err := do(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	errs := make(chan error, 30)
+	for i := range 30 {
+		go func() { errs <- do(steps[i%len(steps)]) }()
+	}
+	for range 30 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
