@@ -14,6 +14,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vivremotion/gateway/balancer"
@@ -198,6 +199,10 @@ type Proxy struct {
 	tr   *http.Transport // default transport for http:// and https://
 	h2c  *http.Transport // default transport for h2c://
 }
+
+// netHTTPOnly, set by tests, makes Proxies send everything through
+// net/http's Transport.
+var netHTTPOnly atomic.Bool
 
 // The defaults of the Proxy's timeouts.
 const (
