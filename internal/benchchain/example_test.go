@@ -1,0 +1,23 @@
+package benchchain_test
+
+import (
+	"fmt"
+
+	"github.com/vivremotion/gateway/internal/benchchain"
+)
+
+func ExampleBuild() {
+	_, names, err := benchchain.Build("http://127.0.0.1:9000")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, n := range names {
+		fmt.Println(n)
+	}
+	// Output:
+	// global middleware: request counter
+	// router: gateway.Gateway, 100 routes (literal, param, prefix), loaded on GET /api/{id}
+	// upstreams: balancer.Pool
+	// balancer: balancer.RoundRobin
+}
