@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -65,6 +66,7 @@ func main() {
 	flag.StringVar(&s.only, "only", "", "comma-separated candidates to run (proxy, reverseproxy, policies, nginx); empty for all")
 	flag.StringVar(&s.jsonFile, "json", "", "also write the results as JSON to this file")
 	flag.BoolVar(&s.markdown, "markdown", false, "print the table as Markdown, for BENCHMARKS.md")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (the Go candidates and the origin) to this file")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./internal/cmd/loadbench [flags]\n\n"+
 			"Loads the gateway's Proxy, httputil.ReverseProxy, the full policy chain and nginx\n"+
@@ -73,10 +75,27 @@ func main() {
 	}
 	flag.Parse()
 
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadbench:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "loadbench:", err)
+			os.Exit(1)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, s, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "loadbench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
