@@ -24,11 +24,12 @@ const (
 	bodyUntilClose                 // everything until the server closes
 )
 
-// exchange is what one request allocates for its answer: the response and
-// its body reader share one allocation.
+// exchange is what one request allocates for its answer: the response, its
+// body reader and the backing of a small head's values share one allocation.
 type exchange struct {
 	res  http.Response
 	body body
+	vals [16]string
 }
 
 // body is a response body read straight from its conn's bufio.Reader. When
@@ -251,7 +252,7 @@ func (b *body) readTrailer() error {
 		return errTooManyFields
 	}
 	h := make(http.Header, n)
-	if err := parseFields(s, h, n, &c.keyBuf); err != nil {
+	if err := parseFields(s, h, make([]string, n), &c.keyBuf); err != nil {
 		return err
 	}
 	if b.res.Trailer == nil {

@@ -52,9 +52,10 @@ func readBlock(br *bufio.Reader, buf *[]byte, max int, allowEmpty bool) ([]byte,
 // parseHead parses a response head (status line and fields, lines ending in
 // CRLF or LF) into res. s is the head as one string: Status, the field names
 // and the values are substrings of it, and the values share one backing
-// slice, so a head costs three allocations (the string, the map, the slice)
-// plus one per field name that is neither canonical nor common.
-func parseHead(s string, res *http.Response, keyBuf *[]byte) error {
+// slice: vals if it is long enough, else a new one. So a head costs the
+// string and the map, plus one allocation per field name that is neither
+// canonical nor common, and one per repeated name.
+func parseHead(s string, res *http.Response, keyBuf *[]byte, vals []string) error {
 	line, rest := cutLine(s)
 	if len(line) < len("HTTP/1.1 200") || !strings.HasPrefix(line, "HTTP/1.") ||
 		(line[7] != '0' && line[7] != '1') || line[8] != ' ' {
@@ -93,16 +94,16 @@ func parseHead(s string, res *http.Response, keyBuf *[]byte) error {
 		return errTooManyFields
 	}
 	res.Header = make(http.Header, n)
-	return parseFields(rest, res.Header, n, keyBuf)
+	if n > len(vals) {
+		vals = make([]string, n)
+	}
+	return parseFields(rest, res.Header, vals[:n], keyBuf)
 }
 
-// parseFields parses n field lines from s into h. New keys get their values
-// from one slice; a repeated key appends, and then allocates.
-func parseFields(s string, h http.Header, n int, keyBuf *[]byte) error {
-	if n == 0 {
-		return nil
-	}
-	vals := make([]string, n)
+// parseFields parses the field lines of s, one per element of vals, into
+// h. New keys take their value from vals, capped so that an append by the
+// caller cannot reach a neighbour; a repeated key appends, and allocates.
+func parseFields(s string, h http.Header, vals []string, keyBuf *[]byte) error {
 	for i := 0; s != ""; i++ {
 		var line string
 		line, s = cutLine(s)

@@ -167,13 +167,9 @@ func (c *conn) readResponse(req *http.Request, st *exchangeState) (*http.Respons
 		if err != nil {
 			return nil, c.headErr(err, st)
 		}
-		if ex == nil {
-			ex = new(exchange)
-		} else {
-			ex.res = http.Response{}
-		}
+		ex = new(exchange) // a 1xx's header went to the trace hook: never reuse
 		res := &ex.res
-		if err := parseHead(string(raw), res, &c.keyBuf); err != nil {
+		if err := parseHead(string(raw), res, &c.keyBuf, ex.vals[:]); err != nil {
 			return nil, c.fail(err, st)
 		}
 		code := res.StatusCode
