@@ -185,22 +185,33 @@ func (c *conn) done(reuse bool) {
 // finishing its last write when the response has already been read. It
 // reports whether the body was written in full.
 func (c *conn) waitWriter() bool {
+	return c.writerResult(true) == nil
+}
+
+// writerResult takes the body writer's result, waiting for it at most
+// writerWaitBeforeConnDrop if wait is set; errWriterBusy if it is not done.
+func (c *conn) writerResult(wait bool) error {
 	ch := c.writeDone
 	c.writeDone = nil
 	select {
 	case err := <-ch:
-		return err == nil
+		return err
 	default:
+	}
+	if !wait {
+		return errWriterBusy
 	}
 	timer := time.NewTimer(writerWaitBeforeConnDrop)
 	defer timer.Stop()
 	select {
 	case err := <-ch:
-		return err == nil
+		return err
 	case <-timer.C:
-		return false
+		return errWriterBusy
 	}
 }
+
+var errWriterBusy = errors.New("h1: request body still being written")
 
 // peerClosed reports whether an idle conn can no longer carry a request:
 // the peer closed or reset it, or sent bytes nobody asked for.

@@ -8,6 +8,9 @@ import (
 	"strings"
 )
 
+// maxKeptHead is the largest head buffer a conn keeps for the next head.
+const maxKeptHead = 64 << 10
+
 var (
 	errHeadTooLarge    = errors.New("h1: response head too large")
 	errTooManyFields   = errors.New("h1: too many header fields")
@@ -21,7 +24,12 @@ var (
 // the connection ended before any byte of it.
 func readBlock(br *bufio.Reader, buf *[]byte, max int, allowEmpty bool) ([]byte, error) {
 	b := (*buf)[:0]
-	defer func() { *buf = b[:0] }()
+	defer func() {
+		if cap(b) > maxKeptHead {
+			b = nil // a rare huge head: do not keep its buffer with the conn
+		}
+		*buf = b[:0]
+	}()
 	lineStart := 0
 	for {
 		frag, err := br.ReadSlice('\n')

@@ -93,16 +93,16 @@ func (c *conn) sendBody(st *exchangeState) error {
 // fail ends the exchange after err: the conn is closed, and the error says
 // whether the request may be retried on another conn.
 func (c *conn) fail(err error, st *exchangeState) error {
+	fired := c.ctxFired.Load()
 	if c.writeDone != nil {
-		// The body writer's own error explains a read that failed after it
-		// gave up.
+		// The body writer's own error explains a read that failed because
+		// it closed the conn. Wait for it briefly, and not at all after a
+		// cancellation: it may be stuck reading the caller's body.
 		c.nc.Close()
-		if werr := <-c.writeDone; werr != nil && isBodyErr(werr) {
+		if werr := c.writerResult(!fired); werr != nil && isBodyErr(werr) {
 			err = werr
 		}
-		c.writeDone = nil
 	}
-	fired := c.ctxFired.Load()
 	if fired {
 		if cerr := c.ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 			err = fmt.Errorf("h1: %w (%w)", cerr, err)

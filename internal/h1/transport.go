@@ -275,8 +275,8 @@ func checkRequest(req *http.Request) (poolKey, error) {
 	if !validHostHeader(host) {
 		return poolKey{}, fmt.Errorf("h1: invalid Host %q", host)
 	}
-	if u.Opaque == "" && !validURIPart(u.RawQuery) {
-		return poolKey{}, fmt.Errorf("h1: invalid query %q", u.RawQuery)
+	if !validURIPart(u.RawQuery) || !validURIPart(u.Opaque) {
+		return poolKey{}, fmt.Errorf("h1: invalid request URI %q", u.String())
 	}
 	for k, vv := range req.Header {
 		if !validToken(k) {
