@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -44,4 +45,33 @@ func TestGetContentLength(t *testing.T) {
 	if n := len(tr.pool(poolKey{addr: strings.TrimPrefix(srv.URL, "http://")}).idle); n != 1 {
 		t.Errorf("idle conns = %d; want 1", n)
 	}
+}
+
+// TestConcurrent runs many requests from several goroutines through a
+// small pool, for the race detector.
+func TestConcurrent(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Write(b)
+	}))
+	defer srv.Close()
+	tr := &Transport{MaxConnsPerHost: 2, MaxIdleConnsPerHost: 1}
+	defer tr.CloseIdleConnections()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 30 {
+				want := strings.Repeat("x", (g*30+i)%7000)
+				res, err := tr.RoundTrip(mustReq(t, "POST", srv.URL, strings.NewReader(want)))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got := readAll(t, res); got != want {
+					t.Errorf("echo of %d bytes = %d bytes", len(want), len(got))
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
