@@ -19,6 +19,7 @@ import (
 
 	"github.com/vivremotion/gateway/balancer"
 	"github.com/vivremotion/gateway/cache"
+	"github.com/vivremotion/gateway/internal/h1"
 	"github.com/vivremotion/gateway/llm"
 	"github.com/vivremotion/gateway/ratelimit"
 )
@@ -196,7 +197,8 @@ type Proxy struct {
 
 	once sync.Once
 	rr   balancer.RoundRobin
-	tr   *http.Transport // default transport for http:// and https://
+	h1   *h1.Transport   // default transport for http:// and https:// over HTTP/1.1
+	tr   *http.Transport // default transport for https:// over HTTP/2
 	h2c  *http.Transport // default transport for h2c://
 }
 
@@ -243,6 +245,15 @@ func (p *Proxy) init() {
 		// value must stay as it was.
 		p.tr.TLSClientConfig = p.TLSClientConfig.Clone()
 	}
+	p.h1 = &h1.Transport{
+		DialContext:           d.DialContext,
+		TLSClientConfig:       p.TLSClientConfig, // h1 clones it
+		TLSHandshakeTimeout:   dt,
+		ResponseHeaderTimeout: rht,
+		ExpectContinueTimeout: time.Second,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+	}
 	var protos http.Protocols
 	protos.SetUnencryptedHTTP2(true)
 	p.h2c = &http.Transport{
@@ -264,18 +275,42 @@ func (p *Proxy) CloseIdleConnections() {
 		}
 		return
 	}
+	p.h1.CloseIdleConnections()
 	p.tr.CloseIdleConnections()
 	p.h2c.CloseIdleConnections()
 }
 
-func (p *Proxy) transport(u *balancer.Upstream) http.RoundTripper {
+// roundTrip sends out to a.u through the transport that fits: Transport
+// when set, net/http's for h2c:// and for the https:// upstreams that chose
+// HTTP/2, and the Proxy's own HTTP/1.1 transport for the rest.
+func (a *attempt) roundTrip(out *http.Request) (*http.Response, error) {
+	p := a.p
 	switch {
 	case p.Transport != nil:
-		return p.Transport
-	case u.URL.Scheme == "h2c":
-		return p.h2c
+		a.noUserAgent(out)
+		return p.Transport.RoundTrip(out)
+	case a.u.URL.Scheme == "h2c":
+		a.noUserAgent(out)
+		return p.h2c.RoundTrip(out)
+	case netHTTPOnly.Load():
+		a.noUserAgent(out)
+		return p.tr.RoundTrip(out)
 	}
-	return p.tr
+	res, err := p.h1.RoundTrip(out) // adds no User-Agent of its own
+	if err != nil && errors.Is(err, h1.ErrHTTP2) {
+		// The upstream picked HTTP/2 by ALPN; the request was not sent.
+		a.noUserAgent(out)
+		return p.tr.RoundTrip(out)
+	}
+	return res, err
+}
+
+// noUserAgent keeps net/http's transports from inventing a User-Agent when
+// the client sent none: an empty value makes them send no such field.
+func (a *attempt) noUserAgent(out *http.Request) {
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header["User-Agent"] = a.value("")
+	}
 }
 
 // ServeHTTP forwards r through the pipeline described on [Proxy].
@@ -512,7 +547,7 @@ func (a *attempt) serve(w http.ResponseWriter, r *http.Request) {
 		defer out.Body.Close()
 	}
 
-	res, err := p.transport(a.u).RoundTrip(out)
+	res, err := a.roundTrip(out)
 	a.mu1xx.Lock()
 	a.roundTripDone = true
 	a.mu1xx.Unlock()

@@ -38,9 +38,6 @@ func (a *attempt) outbound(ctx context.Context, r *http.Request, upType string) 
 		h["Connection"] = a.value("Upgrade")
 		h["Upgrade"] = a.value(upType)
 	}
-	if _, ok := h["User-Agent"]; !ok {
-		h["User-Agent"] = a.value("") // an empty value stops the transport inventing one
-	}
 
 	a.setForwarded(h, r)
 

@@ -51,6 +51,8 @@ func (a *attempt) tunnel(w http.ResponseWriter, r *http.Request, res *http.Respo
 	}
 	res.Header = h
 	res.Body = nil
+	res.ContentLength = 0 // else Write adds "Connection: close" to a 101
+	res.Close = false
 	if err := res.Write(brw); err != nil {
 		a.o.Class = balancer.Canceled // the client is gone
 		return nil

@@ -311,4 +311,13 @@ func (u *upgradeBody) Close() error {
 	return nil
 }
 
+// CloseWrite half-closes the connection, so that the upstream sees the end
+// of what the tunnel sends while it may still answer.
+func (u *upgradeBody) CloseWrite() error {
+	if cw, ok := u.c.nc.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 var _ io.ReadWriteCloser = (*upgradeBody)(nil)

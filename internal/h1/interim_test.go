@@ -2,6 +2,7 @@ package h1
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -151,5 +153,69 @@ func TestSwitchingProtocols(t *testing.T) {
 	rw.Close()
 	if total := tr.pool(poolKey{addr: srv.ln.Addr().String()}).total; total != 0 {
 		t.Errorf("open conns after Close = %d; want 0", total)
+	}
+}
+
+// TestWroteRequest checks that httptrace's WroteRequest is reported once the
+// whole request is written, for a body-less GET, a body sent with the head
+// and a large body sent by the writer goroutine: a caller relies on it to
+// know that the transport is done with the request.
+func TestWroteRequest(t *testing.T) {
+	srv := newRawServer(t, serveFixed("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	tr := &Transport{}
+	defer tr.CloseIdleConnections()
+	for _, size := range []int{0, 100, 1 << 20} {
+		var wrote atomic.Int32
+		trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err != nil {
+				t.Errorf("size %d: WroteRequest err = %v", size, info.Err)
+			}
+			wrote.Add(1)
+		}}
+		var body io.Reader
+		method := "GET"
+		if size > 0 {
+			method, body = "POST", bytes.NewReader(make([]byte, size))
+		}
+		req := mustReq(t, method, srv.url(), body)
+		res, err := tr.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		readAll(t, res) // the body ends only after the writer is done
+		if n := wrote.Load(); n != 1 {
+			t.Errorf("size %d: WroteRequest called %d times; want 1", size, n)
+		}
+	}
+}
+
+// TestSwitchingProtocolsCloseWrite checks that the body of a 101 response
+// can half-close the connection, as a tunnel needs.
+func TestSwitchingProtocolsCloseWrite(t *testing.T) {
+	srv := newRawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+		rest, _ := io.ReadAll(br) // to the client's half-close
+		io.WriteString(c, "heard "+string(rest))
+	})
+	tr := &Transport{}
+	req := mustReq(t, "GET", srv.url(), nil)
+	req.Header.Set("Upgrade", "echo")
+	req.Header.Set("Connection", "Upgrade")
+	res, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	rw := res.Body.(io.ReadWriter)
+	io.WriteString(rw, "bye")
+	if err := res.Body.(interface{ CloseWrite() error }).CloseWrite(); err != nil {
+		t.Fatalf("CloseWrite: %v", err)
+	}
+	got, err := io.ReadAll(rw)
+	if err != nil || string(got) != "heard bye" {
+		t.Fatalf("after the half-close read %q, %v; want %q", got, err, "heard bye")
 	}
 }

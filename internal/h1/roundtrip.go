@@ -54,10 +54,21 @@ func (c *conn) roundTrip(req *http.Request, body io.ReadCloser) (*http.Response,
 	if err := c.bw.Flush(); err != nil {
 		return nil, c.fail(err, &st)
 	}
-	if st.pending && !expect {
+	if !st.pending {
+		traceWrote(ctx, nil)
+	} else if !expect {
 		c.startBodyWriter(&st)
 	}
 	return c.readResponse(req, &st)
+}
+
+// traceWrote tells the request's httptrace.ClientTrace, if any, that the
+// request has been written: after it, the transport no longer reads any of
+// it (a caller may then reuse its parts once the response is done).
+func traceWrote(ctx context.Context, err error) {
+	if tr := httptrace.ContextClientTrace(ctx); tr != nil && tr.WroteRequest != nil {
+		tr.WroteRequest(httptrace.WroteRequestInfo{Err: err})
+	}
 }
 
 // sendSmallBody buffers a body that fits the write buffer, and closes it.
@@ -84,7 +95,11 @@ func (c *conn) sendBody(st *exchangeState) error {
 		if err := c.sendSmallBody(st); err != nil {
 			return err
 		}
-		return c.bw.Flush()
+		if err := c.bw.Flush(); err != nil {
+			return err
+		}
+		traceWrote(c.ctx, nil)
+		return nil
 	}
 	c.startBodyWriter(st)
 	return nil

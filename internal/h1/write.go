@@ -227,6 +227,7 @@ func wrapBodyErr(err error) error {
 func (c *conn) launchBodyWriter(body io.ReadCloser, n int64, trailer http.Header) {
 	ch := make(chan error, 1)
 	c.writeDone = ch
+	ctx := c.ctx
 	go func() {
 		err := c.writeBody(body, n, trailer)
 		body.Close()
@@ -234,6 +235,7 @@ func (c *conn) launchBodyWriter(body io.ReadCloser, n int64, trailer http.Header
 			// Unblock the reader: the server may be waiting for the rest.
 			c.nc.Close()
 		}
+		traceWrote(ctx, err)
 		ch <- err
 	}()
 }
