@@ -49,8 +49,11 @@
 // unless the rest is small and already buffered.
 //
 // Before an idle connection is reused, one non-blocking MSG_PEEK recv (on
-// Linux; elsewhere, a read with a deadline in the past) checks that the server has not
-// closed it.
+// Linux; elsewhere, a read with a deadline in the past) checks that the
+// server has not closed it. A request that the retry rule below allows to
+// be sent again skips that system call when the connection was idle for
+// less than a second: should the server have closed it, the request fails
+// before any response byte and goes out again on a new connection.
 //
 // # Retries
 //

@@ -38,6 +38,33 @@ func TestStaleConnDetected(t *testing.T) {
 	}
 }
 
+// TestStaleConnRetried has the origin close each conn right after its
+// response, without saying so: GETs, which skip the peek on a conn just
+// used, find the conn closed and are sent again on a new one.
+func TestStaleConnRetried(t *testing.T) {
+	srv := newRawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		c.Close()
+	})
+	tr := &Transport{}
+	defer tr.CloseIdleConnections()
+	for i := range 5 {
+		res, err := tr.RoundTrip(mustReq(t, "GET", srv.url(), nil))
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		if body := readAll(t, res); body != "ok" {
+			t.Fatalf("request %d: body %q; want ok", i, body)
+		}
+	}
+	if n := srv.accepts.Load(); n != 5 {
+		t.Errorf("accepts = %d; want 5, one per request", n)
+	}
+}
+
 // TestRetry has the origin answer one request per conn and then, on the
 // next request, read it and close without answering.
 func TestRetry(t *testing.T) {

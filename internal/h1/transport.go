@@ -208,8 +208,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	p := t.pool(key)
 	body := req.Body
+	// A request the retry rule may send again can skip the idle peek.
+	retrySafe := replayable(req.Method, req.Header, true) && (!hasBody(body) || req.GetBody != nil)
 	for retried := false; ; retried = true {
-		c, err := p.get(ctx)
+		c, err := p.get(ctx, retrySafe)
 		if err != nil {
 			closeBody(body)
 			return nil, err
