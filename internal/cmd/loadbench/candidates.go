@@ -88,6 +88,12 @@ func candidates(conns int) []candidate {
 			},
 		},
 		{
+			name: "gopump",
+			about: "a Go byte pump, one goroutine and one upstream connection per client connection, no HTTP " +
+				"server or proxy: the ceiling of Go's network I/O on this machine, in process",
+			start: startPump,
+		},
+		{
 			name:  "nginx",
 			about: "nginx, worker_processes 1, upstream keepalive 128, proxy_http_version 1.1, X-Forwarded-* set, subprocess",
 			start: startNginx,

@@ -65,7 +65,7 @@ func TestChoose(t *testing.T) {
 		want    []string
 		wantErr bool
 	}{
-		{"", []string{"proxy", "reverseproxy", "policies", "nginx"}, false},
+		{"", []string{"proxy", "reverseproxy", "policies", "gopump", "nginx"}, false},
 		{"nginx,proxy", []string{"proxy", "nginx"}, false}, // default order kept
 		{"proxy,haproxy", nil, true},
 	}

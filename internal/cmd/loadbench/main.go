@@ -63,7 +63,7 @@ func main() {
 	flag.IntVar(&s.Size, "size", 1024, "size of the origin's response body, in bytes")
 	flag.StringVar(&s.Origin, "origin", "raw", "origin: raw (a minimal HTTP/1.1 responder) or nethttp (net/http)")
 	flag.StringVar(&s.Path, "path", benchchain.BenchPath, "request path the load uses")
-	flag.StringVar(&s.only, "only", "", "comma-separated candidates to run (proxy, reverseproxy, policies, nginx); empty for all")
+	flag.StringVar(&s.only, "only", "", "comma-separated candidates to run (proxy, reverseproxy, policies, gopump, nginx); empty for all")
 	flag.StringVar(&s.jsonFile, "json", "", "also write the results as JSON to this file")
 	flag.BoolVar(&s.markdown, "markdown", false, "print the table as Markdown, for BENCHMARKS.md")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (the Go candidates and the origin) to this file")
