@@ -130,12 +130,16 @@ type Proxy struct {
 	MaxCacheEntry int64
 
 	// Transport sends the outbound requests. Nil: the proxy's own
-	// transport, which speaks HTTP/1.1 to http:// upstreams, HTTP/1.1 or
+	// transports, which speak HTTP/1.1 to http:// upstreams, HTTP/1.1 or
 	// HTTP/2 (by ALPN) to https:// upstreams, and HTTP/2 by prior knowledge
-	// to h2c:// upstreams, ignores proxy environment variables, never
-	// decompresses, and applies DialTimeout and ResponseHeaderTimeout. A
-	// Transport of your own sees h2c:// upstreams as http:// and must apply
-	// its own dial and response-head timeouts.
+	// to h2c:// upstreams, ignore proxy environment variables, never
+	// decompress, and apply DialTimeout and ResponseHeaderTimeout. HTTP/1.1
+	// goes through a transport of the Proxy's own, in which the handler's
+	// goroutine writes the request (its head in one write) and reads the
+	// response, with pooled keep-alive connections and no goroutine per
+	// request; HTTP/2 goes through net/http's. A Transport of your own sees
+	// h2c:// upstreams as http:// and must apply its own dial and
+	// response-head timeouts.
 	Transport http.RoundTripper
 
 	// TLSClientConfig configures the default Transport's TLS connections
