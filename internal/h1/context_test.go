@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 )
@@ -147,9 +148,18 @@ func TestTLSServerPicksHTTP2(t *testing.T) {
 	var dials atomic.Int32
 	tr := &Transport{TLSClientConfig: cfg, DialContext: dialCounter(&dials)}
 	for i := range 2 {
-		_, err := tr.RoundTrip(mustReq(t, "GET", srv.URL, nil))
+		// The body stays unread and open, for the caller to send over
+		// HTTP/2: the first request fails at the handshake, the second
+		// before dialing.
+		body := &readRecorder{r: strings.NewReader("payload")}
+		req := mustReq(t, "POST", srv.URL, nil)
+		req.Body, req.ContentLength = body, 7
+		_, err := tr.RoundTrip(req)
 		if !errors.Is(err, ErrHTTP2) {
 			t.Fatalf("request %d: err = %v; want ErrHTTP2", i, err)
+		}
+		if body.read || body.closed {
+			t.Errorf("request %d: body read %v, closed %v; want neither", i, body.read, body.closed)
 		}
 	}
 	if n := dials.Load(); n != 1 {

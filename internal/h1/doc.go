@@ -50,10 +50,8 @@
 //
 // Before an idle connection is reused, one non-blocking MSG_PEEK recv (on
 // Linux; elsewhere, a read with a deadline in the past) checks that the
-// server has not closed it. A request that the retry rule below allows to
-// be sent again skips that system call when the connection was idle for
-// less than a second: should the server have closed it, the request fails
-// before any response byte and goes out again on a new connection.
+// server has not closed it, and has not sent bytes nobody asked for, which
+// would otherwise be read as the next request's response.
 //
 // # Retries
 //

@@ -11,6 +11,7 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -218,4 +219,84 @@ func TestSwitchingProtocolsCloseWrite(t *testing.T) {
 	if err != nil || string(got) != "heard bye" {
 		t.Fatalf("after the half-close read %q, %v; want %q", got, err, "heard bye")
 	}
+}
+
+// TestExpectContinueAfter103 has the server send 103 Early Hints but never
+// 100 Continue, and read the body before it answers: the body must still go
+// out when ExpectContinueTimeout has passed, the 103 notwithstanding.
+func TestExpectContinueAfter103(t *testing.T) {
+	srv := newRawServer(t, func(c net.Conn, br *bufio.Reader) {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
+		b, _ := io.ReadAll(req.Body)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+itoa(len(b))+"\r\n\r\n"+string(b))
+	})
+	tr := &Transport{ExpectContinueTimeout: 20 * time.Millisecond}
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req := mustReq(t, "POST", srv.url(), strings.NewReader("hello"))
+	req.Header.Set("Expect", "100-continue")
+	res, err := tr.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		t.Fatalf("RoundTrip: %v (the body was never sent)", err)
+	}
+	if body := readAll(t, res); body != "hello" {
+		t.Errorf("echo = %q; want %q", body, "hello")
+	}
+}
+
+// slowBody is a client's body that sends one byte at once and another a
+// while later, as a slow upload does, and tells when it is closed.
+type slowBody struct {
+	n     int
+	done  chan struct{}
+	close sync.Once
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	b.n++
+	switch b.n {
+	case 1:
+	case 2:
+		// Long after RoundTrip has given up on the writer. Not a sleep to
+		// order the test: nothing synchronizes this write with RoundTrip,
+		// so that the race detector sees any access both make.
+		time.Sleep(200 * time.Millisecond)
+	default:
+		return 0, io.EOF
+	}
+	p[0] = 'x'
+	return 1, nil
+}
+func (b *slowBody) Close() error { b.close.Do(func() { close(b.done) }); return nil }
+
+// TestFailWhileBodyWriterRuns has the server answer garbage while the body
+// writer goroutine is still sending a slow chunked body: RoundTrip fails
+// without touching what the writer still uses (the race detector checks),
+// and the writer ends on the closed conn and closes the body.
+func TestFailWhileBodyWriterRuns(t *testing.T) {
+	srv := newRawServer(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil || line == "\r\n" {
+				break
+			}
+		}
+		io.ReadFull(br, make([]byte, 6)) // the first chunk, "1\r\nx\r\n"
+		io.WriteString(c, "garbage\r\n\r\n")
+		io.Copy(io.Discard, br)
+	})
+	tr := &Transport{}
+	defer tr.CloseIdleConnections()
+	body := &slowBody{done: make(chan struct{})}
+	req := mustReq(t, "POST", srv.url(), nil)
+	req.Body, req.ContentLength = body, -1
+	if _, err := tr.RoundTrip(req); err == nil {
+		t.Fatal("RoundTrip succeeded on a garbage answer")
+	}
+	<-body.done
 }

@@ -18,14 +18,9 @@ type pool struct {
 	waiters []chan *conn
 }
 
-// peekAfterIdle is how long a conn must have been idle before a request
-// that could be retried pays for the peek; see [conn.stale].
-const peekAfterIdle = time.Second
-
 // get returns a connection for one request: the most recently used idle one
-// that is still open, or a new one. retrySafe says that the request may be
-// sent again if the connection turns out to be closed.
-func (p *pool) get(ctx context.Context, retrySafe bool) (*conn, error) {
+// that is still open, or a new one.
+func (p *pool) get(ctx context.Context) (*conn, error) {
 	for {
 		c, wait, err := p.take(ctx)
 		if err != nil {
@@ -45,7 +40,7 @@ func (p *pool) get(ctx context.Context, retrySafe bool) (*conn, error) {
 			}
 			return c, nil
 		}
-		if c.stale(retrySafe) {
+		if c.peerClosed() {
 			c.close()
 			continue
 		}
@@ -177,18 +172,4 @@ func (p *pool) closeIdle() {
 	for _, c := range idle {
 		c.close()
 	}
-}
-
-// stale reports whether the idle conn c should not carry the next request.
-// The peek that tells costs a system call, about 7% of a loopback round
-// trip, so a request the retry rule can send again skips it on a conn idle
-// for less than peekAfterIdle: servers close idle conns after seconds, not
-// at once, and should one have closed it, the request fails before any
-// response byte arrives and is sent again on a new conn. Other requests,
-// and conns idle for longer, are always checked.
-func (c *conn) stale(retrySafe bool) bool {
-	if retrySafe && time.Since(c.idleAt) < peekAfterIdle {
-		return c.closed.Load() || c.br.Buffered() > 0
-	}
-	return c.peerClosed()
 }

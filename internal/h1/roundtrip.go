@@ -109,12 +109,15 @@ func (c *conn) sendBody(st *exchangeState) error {
 // whether the request may be retried on another conn.
 func (c *conn) fail(err error, st *exchangeState) error {
 	fired := c.ctxFired.Load()
+	writerBusy := false // the body writer may still be using c.bw and c.nwritten
 	if c.writeDone != nil {
 		// The body writer's own error explains a read that failed because
 		// it closed the conn. Wait for it briefly, and not at all after a
 		// cancellation: it may be stuck reading the caller's body.
 		c.nc.Close()
-		if werr := c.writerResult(!fired); werr != nil && isBodyErr(werr) {
+		werr := c.writerResult(!fired)
+		writerBusy = werr == errWriterBusy
+		if werr != nil && isBodyErr(werr) {
 			err = werr
 		}
 	}
@@ -124,8 +127,10 @@ func (c *conn) fail(err error, st *exchangeState) error {
 		}
 	}
 	retry := c.reused && c.nread == 0 && !fired && isConnLost(err) && !isBodyErr(err)
-	written := c.nwritten > 0
-	c.bw.Reset(c)
+	written := st.owned || c.nwritten > 0 // a writer starts after the head went out
+	if !writerBusy {
+		c.bw.Reset(c) // else the closed conn makes the writer give up on its own
+	}
 	c.done(false)
 	if retry {
 		return &retryableError{err: err, written: written, bodyUsed: st.used, bodyOwn: st.owned}
@@ -207,6 +212,12 @@ func (c *conn) readResponse(req *http.Request, st *exchangeState) (*http.Respons
 			if err := tr.Got1xxResponse(code, textproto.MIMEHeader(res.Header)); err != nil {
 				return nil, c.fail(err, st)
 			}
+		}
+		if st.pending {
+			// Still no 100 Continue: wait for it, or for the rest of the
+			// expect timeout, as before this 1xx.
+			expect = true
+			c.setReadDeadline(expectDeadline)
 		}
 	}
 	if !headerDeadline.IsZero() {

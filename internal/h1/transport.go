@@ -208,12 +208,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	p := t.pool(key)
 	body := req.Body
-	// A request the retry rule may send again can skip the idle peek.
-	retrySafe := replayable(req.Method, req.Header, true) && (!hasBody(body) || req.GetBody != nil)
 	for retried := false; ; retried = true {
-		c, err := p.get(ctx, retrySafe)
+		c, err := p.get(ctx)
 		if err != nil {
-			closeBody(body)
+			if !errors.Is(err, ErrHTTP2) {
+				closeBody(body) // else the caller sends the untouched body over HTTP/2
+			}
 			return nil, err
 		}
 		res, err := c.roundTrip(req, body)
