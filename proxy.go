@@ -538,7 +538,15 @@ func (a *attempt) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	a.w = w
-	ctx = httptrace.WithClientTrace(ctx, &a.trace)
+	if httptrace.ContextClientTrace(ctx) == nil {
+		ctx = httptrace.WithClientTrace(ctx, &a.trace)
+	} else {
+		// WithClientTrace composes the hooks already in ctx into the trace
+		// it is given: a copy for this request, so that the pooled hooks
+		// never call another request's.
+		t := a.trace
+		ctx = httptrace.WithClientTrace(ctx, &t)
+	}
 
 	out, err := a.outbound(ctx, r, upType)
 	if err != nil {

@@ -95,12 +95,13 @@ func h2Upstream(t *testing.T, h http.Handler) *gateway.Proxy {
 }
 
 // TestProxyH2TLSUpstream shows that the default transport speaks HTTP/2 to
-// an https:// upstream chosen by ALPN, and that TLSClientConfig is how a
-// private root and a client certificate reach it.
+// an https:// upstream chosen by ALPN, request bodies included, and that
+// TLSClientConfig is how a private root and a client certificate reach it.
 func TestProxyH2TLSUpstream(t *testing.T) {
 	protoSeen := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Upstream-Proto", r.Proto)
-		io.WriteString(w, "hello")
+		b, _ := io.ReadAll(r.Body)
+		io.WriteString(w, "hello "+string(b))
 	}
 	plain := httptest.NewUnstartedServer(http.HandlerFunc(protoSeen))
 	plain.EnableHTTP2 = true
@@ -141,13 +142,21 @@ func TestProxyH2TLSUpstream(t *testing.T) {
 				Logger:          discardLog,
 			}
 			t.Cleanup(p.CloseIdleConnections)
-			rec := httptest.NewRecorder()
-			p.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("Status = %d; want %d (body %q)", rec.Code, tt.wantStatus, rec.Body)
-			}
-			if got := rec.Header().Get("X-Upstream-Proto"); got != tt.wantProto {
-				t.Errorf("upstream saw %q; want %q", got, tt.wantProto)
+			// Twice with a body: the first request learns, in the
+			// handshake, that the upstream speaks HTTP/2; the second knows
+			// it before dialing. Both reach it with their body whole.
+			for i := range 2 {
+				rec := httptest.NewRecorder()
+				p.ServeHTTP(rec, httptest.NewRequest("POST", "/", strings.NewReader("payload")))
+				if rec.Code != tt.wantStatus {
+					t.Fatalf("request %d: Status = %d; want %d (body %q)", i, rec.Code, tt.wantStatus, rec.Body)
+				}
+				if got := rec.Header().Get("X-Upstream-Proto"); got != tt.wantProto {
+					t.Errorf("request %d: upstream saw %q; want %q", i, got, tt.wantProto)
+				}
+				if tt.wantStatus == http.StatusOK && rec.Body.String() != "hello payload" {
+					t.Errorf("request %d: body %q; want %q", i, rec.Body, "hello payload")
+				}
 			}
 			if tt.config != nil && tt.config.NextProtos != nil {
 				t.Errorf("TLSClientConfig.NextProtos = %q; want it untouched (nil)", tt.config.NextProtos)

@@ -1318,3 +1318,27 @@ func TestProxyRequestsShareNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyCallerTrace attaches an httptrace.ClientTrace to the first of
+// several requests, as a middleware that observes upstream calls does: its
+// hooks see that request's upstream call, and no later request's.
+func TestProxyCallerTrace(t *testing.T) {
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	p := proxyTo(t, up.URL)
+	var wrote int
+	for i := range 5 {
+		r := httptest.NewRequest("GET", "/", nil)
+		if i == 0 {
+			trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote++ }}
+			r = r.WithContext(httptrace.WithClientTrace(r.Context(), trace))
+		}
+		rec := httptest.NewRecorder()
+		p.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("request %d: Status = %d; want 200", i, rec.Code)
+		}
+	}
+	if wrote != 1 {
+		t.Errorf("the first request's WroteRequest ran %d times over 5 requests; want 1", wrote)
+	}
+}
