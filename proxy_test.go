@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1341,4 +1342,74 @@ func TestProxyCallerTrace(t *testing.T) {
 	if wrote != 1 {
 		t.Errorf("the first request's WroteRequest ran %d times over 5 requests; want 1", wrote)
 	}
+}
+
+// countingListener counts the writes on the connections it accepts.
+type countingListener struct {
+	net.Listener
+	writes atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, n: &l.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.n.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestProxyOneWritePerResponse checks that a response with a small body
+// reaches the client in one write, head and body together. (The request's
+// one write to the upstream is internal/h1's to test.)
+func TestProxyOneWritePerResponse(t *testing.T) {
+	body := strings.Repeat("x", 1024)
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) })
+
+	frontLn := &countingListener{Listener: mustListen(t)}
+	front := httptest.NewUnstartedServer(proxyTo(t, up.URL))
+	front.Listener = frontLn
+	front.Start()
+	t.Cleanup(front.Close)
+
+	// A raw client, so that what is read is exactly what the front wrote.
+	c, err := net.Dial("tcp", front.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for i := range 3 {
+		before := frontLn.writes.Load()
+		io.WriteString(c, "GET /x HTTP/1.1\r\nHost: gw.test\r\n\r\n")
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(res.Body)
+		if string(got) != body {
+			t.Fatalf("request %d: body of %d bytes; want %d", i, len(got), len(body))
+		}
+		if n := frontLn.writes.Load() - before; n != 1 {
+			t.Errorf("request %d: the gateway wrote the response in %d writes; want 1", i, n)
+		}
+	}
+}
+
+func mustListen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
 }
