@@ -33,14 +33,20 @@ var discardLog = slog.New(slog.DiscardHandler)
 // closed when the test ends.
 func serveH2C(t *testing.T, h http.Handler) string {
 	t.Helper()
+	var protos http.Protocols
+	protos.SetHTTP1(true)
+	protos.SetUnencryptedHTTP2(true)
+	return serveLoopback(t, &http.Server{Handler: h, Protocols: &protos})
+}
+
+// serveLoopback runs srv on a loopback listener until the test ends, and
+// returns its address.
+func serveLoopback(t *testing.T, srv *http.Server) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var protos http.Protocols
-	protos.SetHTTP1(true)
-	protos.SetUnencryptedHTTP2(true)
-	srv := &http.Server{Handler: h, Protocols: &protos}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

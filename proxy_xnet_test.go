@@ -21,21 +21,7 @@ import (
 // returns its address.
 func serveXNetH2C(t *testing.T, h http.Handler) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: h2c.NewHandler(h, &http2.Server{})}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-	})
-	return ln.Addr().String()
+	return serveLoopback(t, &http.Server{Handler: h2c.NewHandler(h, &http2.Server{})})
 }
 
 // xnetH2CClient returns a client built on golang.org/x/net/http2's
