@@ -131,6 +131,22 @@ type seen struct {
 	BodySHA256       string
 }
 
+// serveSeen serves in through p, whose upstream reports what it saw as a
+// seen in JSON, and returns that report.
+func serveSeen(t *testing.T, p http.Handler, in *http.Request) seen {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	p.ServeHTTP(rec, in)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d; want 200 (body %q)", rec.Code, rec.Body)
+	}
+	var s seen
+	if err := json.Unmarshal(rec.Body.Bytes(), &s); err != nil {
+		t.Fatalf("upstream report %q: %v", rec.Body, err)
+	}
+	return s
+}
+
 // echo is an upstream handler that answers with a JSON [seen] of the
 // request it received.
 func echo(w http.ResponseWriter, r *http.Request) {
@@ -259,15 +275,7 @@ func TestProxyStripsHopByHopRequestHeaders(t *testing.T) {
 		in.Header = tc.header.Clone()
 		before, beforeURL := in.Header.Clone(), *in.URL
 
-		rec := httptest.NewRecorder()
-		p.ServeHTTP(rec, in)
-		if rec.Code != http.StatusOK {
-			t.Fatalf("status = %d; want 200 (body %q)", rec.Code, rec.Body)
-		}
-		var s seen
-		if err := json.Unmarshal(rec.Body.Bytes(), &s); err != nil {
-			t.Fatalf("upstream report %q: %v", rec.Body, err)
-		}
+		s := serveSeen(t, p, in)
 		checkHeader(t, "upstream", s.Header, tc.want, tc.absent)
 
 		// The proxy works on a copy; the inbound request stays as it came.
@@ -420,15 +428,7 @@ func TestProxyForwardedHeaders(t *testing.T) {
 		in := httptest.NewRequest("GET", target, nil)
 		in.RemoteAddr = tc.remote
 		in.Header = tc.header.Clone()
-		rec := httptest.NewRecorder()
-		p.ServeHTTP(rec, in)
-		if rec.Code != http.StatusOK {
-			t.Fatalf("status = %d; want 200 (body %q)", rec.Code, rec.Body)
-		}
-		var s seen
-		if err := json.Unmarshal(rec.Body.Bytes(), &s); err != nil {
-			t.Fatalf("upstream report %q: %v", rec.Body, err)
-		}
+		s := serveSeen(t, p, in)
 		checkHeader(t, "upstream", s.Header, tc.want, tc.absent)
 		if !reflect.DeepEqual(in.Header, tc.header) {
 			t.Errorf("inbound header after ServeHTTP = %q; want unchanged %q", in.Header, tc.header)
