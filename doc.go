@@ -55,7 +55,7 @@
 // response's header values instead of copying them. Over an in-memory
 // transport it allocates 10 times per request to
 // [net/http/httputil.ReverseProxy]'s 25, most of them the transport's own;
-// on loopback it serves about 1.5 times the requests per second of
+// on loopback it serves 1.1 to 1.4 times the requests per second of
 // ReverseProxy. BENCHMARKS.md in the repository has the method, the
 // figures beside nginx, and what bounds them.
 //
