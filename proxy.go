@@ -26,7 +26,8 @@ import (
 
 // Balancer picks the upstream for a request among the healthy ones. It
 // returns nil when none fits. Implementations are safe for concurrent use;
-// the ones in package balancer allocate nothing.
+// the ones in package balancer allocate nothing. Pick must not keep ups
+// after it returns: with retries, the proxy reuses the slice.
 type Balancer interface {
 	Pick(r *http.Request, ups []*balancer.Upstream) *balancer.Upstream
 }
@@ -92,6 +93,40 @@ type ProxyRequest struct {
 //     the breaker.
 //  7. Cache store, when the response may be stored.
 //
+// With Retry set, steps 3 to 6 are one attempt, and a failed attempt may be
+// followed by another, up to [RetryPolicy.Attempts]:
+//
+//   - Only a request that is safe to repeat is retried: its method is GET,
+//     HEAD, OPTIONS, TRACE, PUT or DELETE, or it carries an Idempotency-Key
+//     (or X-Idempotency-Key) header. Any request is retried after a failure
+//     to connect that sent nothing, not one byte of its body read.
+//   - Only failures that [RetryPolicy.On] accepts are retried: by default a
+//     failure to connect, a timeout before the response head, and 502, 503
+//     and 504 responses.
+//   - A request body is read, up to [RetryPolicy.MaxBodyBytes], before the
+//     first attempt, and each attempt sends it again from that copy. A
+//     larger body is streamed to one attempt, never retried: no upstream
+//     ever gets part of a body.
+//   - Nothing is written to the client before an attempt is final. A
+//     response that is retried is dropped unseen (a short body read and
+//     thrown away, a longer one closed); the client sees the last
+//     attempt's response or error. A 1xx response (103 Early Hints) is
+//     forwarded as it comes, and makes its attempt final.
+//   - A 503 or 429 response's Retry-After is honoured when it is no longer
+//     than [RetryPolicy.MaxBackoff]; a longer one ends the retries, and the
+//     response goes to the client.
+//   - Each attempt asks the Balancer again, offered the healthy upstreams
+//     not tried yet (all of them when every one has been tried), and the
+//     Breaker admits each one. When no upstream is picked or the breaker
+//     refuses, the attempt before is final.
+//   - Each attempt gets its own [Outcome], for its upstream's counters and
+//     the breaker. Timeout covers all the attempts and the waits between
+//     them; [RetryPolicy.PerAttemptTimeout] each attempt. When the client
+//     goes away, no further attempt is made.
+//   - Retries come out of a budget, a share of the requests
+//     ([RetryPolicy.Budget]), so that a failing upstream does not get
+//     more load.
+//
 // The outbound request loses the hop-by-hop headers (and those named in
 // Connection) but keeps "TE: trailers"; gets X-Forwarded-For, -Host and
 // -Proto; has its query cleaned of parameters that Go's parser rejects; and
@@ -120,6 +155,10 @@ type Proxy struct {
 
 	// Breaker, when not nil, admits each attempt and learns its outcome.
 	Breaker Breaker
+
+	// Retry, when not nil, sends a request that failed again, by the rules
+	// above and the policy's own. Nil: every request gets one attempt.
+	Retry *RetryPolicy
 
 	// Cache, when not nil, serves fresh stored GET responses and stores
 	// responses that RFC 9111's shared-cache rules allow (see
@@ -159,10 +198,11 @@ type Proxy struct {
 	// request is sent. Zero means 60 seconds; negative means no limit. It
 	// applies only to the default Transport. Exceeding it gives 504.
 	ResponseHeaderTimeout time.Duration
-	// Timeout limits a whole attempt, from picking the upstream to the end
-	// of the response body. Zero means no limit, so that long streams work;
-	// protocol upgrades are never limited by it. Exceeding it before the
-	// response head gives 504; after, the client connection is aborted.
+	// Timeout limits a whole request, from picking the upstream to the end
+	// of the response body, every attempt and the waits between them
+	// included when Retry is set. Zero means no limit, so that long streams
+	// work; protocol upgrades are never limited by it. Exceeding it before
+	// the response head gives 504; after, the client connection is aborted.
 	Timeout time.Duration
 
 	// TrustedProxies lists the networks of proxies in front of the gateway
@@ -199,11 +239,13 @@ type Proxy struct {
 	// [slog.Default].
 	Logger *slog.Logger
 
-	once sync.Once
-	rr   balancer.RoundRobin
-	h1   *h1.Transport   // default transport for http:// and https:// over HTTP/1.1
-	tr   *http.Transport // default transport for https:// over HTTP/2
-	h2c  *http.Transport // default transport for h2c://
+	once   sync.Once
+	retry  retrySettings // Retry with its defaults; attempts is 0 without it
+	budget retryBudget
+	rr     balancer.RoundRobin
+	h1     *h1.Transport   // default transport for http:// and https:// over HTTP/1.1
+	tr     *http.Transport // default transport for https:// over HTTP/2
+	h2c    *http.Transport // default transport for h2c://
 }
 
 // netHTTPOnly, set by tests, makes Proxies send everything through
@@ -218,6 +260,7 @@ const (
 )
 
 func (p *Proxy) init() {
+	p.initRetry()
 	if p.Transport != nil {
 		return
 	}
@@ -339,8 +382,29 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	var ups []*balancer.Upstream
-	if p.Upstreams != nil {
+	if p.retry.attempts > 1 {
+		p.serveRetry(w, r, cacheKey)
+		return
+	}
+
+	u, ticket, err := p.admit(r, nil)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	a := newAttempt(p, u, cacheKey)
+	u.Begin()
+	// Deferred so that the outcome is recorded even when the copy aborts
+	// the handler with http.ErrAbortHandler. The cache store comes after
+	// it, as the pipeline's order says.
+	defer p.finish(r, a, ticket)
+	a.serve(w, r)
+}
+
+// admit picks the upstream for the next attempt at r among ups (nil: the
+// pool's healthy upstreams) and has the Breaker admit the attempt.
+func (p *Proxy) admit(r *http.Request, ups []*balancer.Upstream) (*balancer.Upstream, uint64, error) {
+	if ups == nil && p.Upstreams != nil {
 		ups = p.Upstreams.Healthy()
 	}
 	var u *balancer.Upstream
@@ -350,37 +414,31 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u = p.rr.Pick(r, ups)
 	}
 	if u == nil {
-		p.fail(w, r, &Error{Op: "balance", Err: ErrNoUpstream})
-		return
+		return nil, 0, &Error{Op: "balance", Err: ErrNoUpstream}
 	}
-
 	var ticket uint64
 	if p.Breaker != nil {
 		t, err := p.Breaker.Allow()
 		if err != nil {
-			p.fail(w, r, &Error{Op: "breaker", Upstream: u.URL.Host, Err: err})
-			return
+			return nil, 0, &Error{Op: "breaker", Upstream: u.URL.Host, Err: err}
 		}
 		ticket = t
 	}
+	return u, ticket, nil
+}
 
-	a := newAttempt(p, u, cacheKey)
-	u.Begin()
-	// Deferred so that the outcome is recorded even when the copy aborts
-	// the handler with http.ErrAbortHandler. The cache store comes after
-	// it, as the pipeline's order says.
-	defer func() {
-		a.o.Duration = time.Since(a.start)
-		u.Done(a.o)
-		if p.Breaker != nil {
-			p.Breaker.Done(ticket, a.o)
-		}
-		if a.entry != nil {
-			p.Cache.Set(r.Context(), a.cacheKey, a.entry)
-		}
-		a.release()
-	}()
-	a.serve(w, r)
+// finish records the outcome of a, an attempt at r admitted with ticket,
+// stores the response it copied when it is to be cached, and releases a.
+func (p *Proxy) finish(r *http.Request, a *attempt, ticket uint64) {
+	a.o.Duration = time.Since(a.start)
+	a.u.Done(a.o)
+	if p.Breaker != nil {
+		p.Breaker.Done(ticket, a.o)
+	}
+	if a.entry != nil {
+		p.Cache.Set(r.Context(), a.cacheKey, a.entry)
+	}
+	a.release()
 }
 
 // limit asks the Limiter about r.
@@ -446,6 +504,7 @@ type attempt struct {
 	w             http.ResponseWriter // where the 1xx hook writes
 	mu1xx         sync.Mutex          // guards roundTripDone, wrote and, until roundTripDone, w
 	roundTripDone bool                // RoundTrip has returned: 1xx reports are dropped
+	forwarded1xx  bool                // a 1xx went to w: the attempt is final
 	wrote         bool                // the transport has written all of the request
 
 	// Reused from request to request.
@@ -491,7 +550,7 @@ func (a *attempt) release() {
 	clear(a.header)
 	a.p, a.u, a.start, a.cacheKey = nil, nil, time.Time{}, ""
 	a.o, a.entry, a.w = Outcome{}, nil, nil
-	a.roundTripDone, a.wrote, a.reusable = false, false, false
+	a.roundTripDone, a.forwarded1xx, a.wrote, a.reusable = false, false, false, false
 	a.url, a.pr = url.URL{}, ProxyRequest{}
 	attempts.Put(a)
 }
@@ -519,6 +578,7 @@ func (a *attempt) got1xx(code int, header textproto.MIMEHeader) error {
 		h[k] = vs
 	}
 	a.w.WriteHeader(code)
+	a.forwarded1xx = true
 	// The informational headers must not leak into the final response, and
 	// what was there before must stay.
 	clear(h)
@@ -528,15 +588,26 @@ func (a *attempt) got1xx(code int, header textproto.MIMEHeader) error {
 
 // serve sends r to a.u and copies the response to w, filling a.o.
 func (a *attempt) serve(w http.ResponseWriter, r *http.Request) {
-	p := a.p
 	upType := upgradeType(r.Header)
 	ctx := r.Context()
-	if p.Timeout > 0 && upType == "" {
+	if a.p.Timeout > 0 && upType == "" {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, a.p.Timeout)
 		defer cancel()
 	}
+	res, out, err := a.send(ctx, w, r, upType, nil)
+	if out != nil && out.Body != nil {
+		// The transport closes the body, but not on every error path.
+		defer out.Body.Close()
+	}
+	a.deliver(w, r, res, err, upType)
+}
 
+// send sends r to a.u within ctx, its body from rp when rp is not nil, and
+// returns the response head, or the failure as an [*Error], with a.o's
+// Status, Class and TTFB filled. It writes nothing to w, which the 1xx
+// hook gets. out is the outbound request, nil when it could not be built.
+func (a *attempt) send(ctx context.Context, w http.ResponseWriter, r *http.Request, upType string, rp *replay) (res *http.Response, out *http.Request, err error) {
 	a.w = w
 	if httptrace.ContextClientTrace(ctx) == nil {
 		ctx = httptrace.WithClientTrace(ctx, &a.trace)
@@ -548,35 +619,38 @@ func (a *attempt) serve(w http.ResponseWriter, r *http.Request) {
 		ctx = httptrace.WithClientTrace(ctx, &t)
 	}
 
-	out, err := a.outbound(ctx, r, upType)
+	out, err = a.outbound(ctx, r, upType, rp)
 	if err != nil {
 		a.o.Class = balancer.Refused
-		p.fail(w, r, &Error{Op: "rewrite", Upstream: a.u.URL.Host, Err: err})
-		return
-	}
-	if out.Body != nil {
-		// The transport closes the body, but not on every error path.
-		defer out.Body.Close()
+		return nil, nil, &Error{Op: "rewrite", Upstream: a.u.URL.Host, Err: err}
 	}
 
-	res, err := a.roundTrip(out)
+	res, err = a.roundTrip(out)
 	a.mu1xx.Lock()
 	a.roundTripDone = true
 	a.mu1xx.Unlock()
 	a.o.TTFB = time.Since(a.start)
 	if err != nil {
-		p.fail(w, r, a.roundTripError(r, ctx, err))
-		return
+		return nil, out, a.roundTripError(r, ctx, err)
 	}
 	a.o.Status = res.StatusCode
 	if res.StatusCode >= 500 {
 		a.o.Class = balancer.ServerError
 	}
-
-	upgraded := res.StatusCode == http.StatusSwitchingProtocols
-	if !upgraded {
+	if res.StatusCode != http.StatusSwitchingProtocols {
 		removeHopByHop(res.Header) // a 101 keeps its Upgrade for the tunnel to check
 	}
+	return res, out, nil
+}
+
+// deliver writes to w what send gave, the response res or the error err.
+func (a *attempt) deliver(w http.ResponseWriter, r *http.Request, res *http.Response, err error, upType string) {
+	p := a.p
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	upgraded := res.StatusCode == http.StatusSwitchingProtocols
 	if p.ModifyResponse != nil {
 		if err := p.ModifyResponse(res); err != nil {
 			res.Body.Close()

@@ -13,12 +13,16 @@ import (
 
 // outbound builds the request to send upstream from the inbound r. It never
 // modifies r. The outbound URL and header are a's own, reused from request
-// to request; the rest is a shallow copy of r.
-func (a *attempt) outbound(ctx context.Context, r *http.Request, upType string) (*http.Request, error) {
+// to request; the rest is a shallow copy of r. The body comes from rp when
+// it is not nil (a request that may be retried), else from r's.
+func (a *attempt) outbound(ctx context.Context, r *http.Request, upType string, rp *replay) (*http.Request, error) {
 	out := r.WithContext(ctx) // the only allocation: a Request's context is set no other way
-	if r.ContentLength == 0 {
+	switch {
+	case r.ContentLength == 0:
 		out.Body = nil // the transport then sends no body and retries freely
-	} else if out.Body != nil {
+	case rp != nil:
+		rp.setBody(out, r)
+	case out.Body != nil:
 		out.Body = &inboundBody{rc: out.Body}
 	}
 	// Shared, not a copy: the server fills r.Trailer in place when the
@@ -108,6 +112,7 @@ func (a *attempt) value(v string) []string {
 type inboundBody struct {
 	rc     io.ReadCloser
 	closed atomic.Bool
+	read   atomic.Bool // a Read was made: the body can no longer be sent again
 }
 
 var errInboundBodyClosed = errors.New("gateway: read of the request body after the attempt ended")
@@ -115,6 +120,9 @@ var errInboundBodyClosed = errors.New("gateway: read of the request body after t
 func (b *inboundBody) Read(p []byte) (int, error) {
 	if b.closed.Load() {
 		return 0, errInboundBodyClosed
+	}
+	if !b.read.Load() {
+		b.read.Store(true)
 	}
 	return b.rc.Read(p)
 }
