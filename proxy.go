@@ -93,6 +93,10 @@ type ProxyRequest struct {
 //     the breaker.
 //  7. Cache store, when the response may be stored.
 //
+// With Mirror set, a share of the requests that pass step 2 are also
+// copied to a shadow pool, in the background, once the request's body has
+// been read (see [Mirror]).
+//
 // With Retry set, steps 3 to 6 are one attempt, and a failed attempt may be
 // followed by another, up to [RetryPolicy.Attempts]:
 //
@@ -159,6 +163,10 @@ type Proxy struct {
 	// Retry, when not nil, sends a request that failed again, by the rules
 	// above and the policy's own. Nil: every request gets one attempt.
 	Retry *RetryPolicy
+
+	// Mirror, when not nil, copies a share of the requests to a shadow pool
+	// and throws the answers away; see [Mirror]. Nil: nothing is copied.
+	Mirror *Mirror
 
 	// Cache, when not nil, serves fresh stored GET responses and stores
 	// responses that RFC 9111's shared-cache rules allow (see
@@ -241,6 +249,7 @@ type Proxy struct {
 
 	once   sync.Once
 	retry  retrySettings // Retry with its defaults; attempts is 0 without it
+	mirror *mirrorState  // nil without Mirror
 	budget retryBudget
 	rr     balancer.RoundRobin
 	h1     *h1.Transport   // default transport for http:// and https:// over HTTP/1.1
@@ -261,12 +270,14 @@ const (
 
 func (p *Proxy) init() {
 	p.initRetry()
-	if p.Transport != nil {
-		return
-	}
 	dt := p.DialTimeout
 	if dt <= 0 {
 		dt = defaultDialTimeout
+	}
+	d := &net.Dialer{Timeout: dt, KeepAlive: 30 * time.Second}
+	p.initMirror(d)
+	if p.Transport != nil {
+		return
 	}
 	rht := p.ResponseHeaderTimeout
 	switch {
@@ -275,7 +286,6 @@ func (p *Proxy) init() {
 	case rht < 0:
 		rht = 0
 	}
-	d := &net.Dialer{Timeout: dt, KeepAlive: 30 * time.Second}
 	p.tr = &http.Transport{
 		DialContext:           d.DialContext,
 		ForceAttemptHTTP2:     true,
@@ -313,9 +323,14 @@ func (p *Proxy) init() {
 }
 
 // CloseIdleConnections closes the idle connections of the default
-// transport, or of Transport when it has such a method.
+// transport, or of Transport when it has such a method, and of the
+// Mirror's.
 func (p *Proxy) CloseIdleConnections() {
 	p.once.Do(p.init)
+	if p.mirror != nil {
+		p.mirror.tr.CloseIdleConnections()
+		p.mirror.h2c.CloseIdleConnections()
+	}
 	if p.Transport != nil {
 		if c, ok := p.Transport.(interface{ CloseIdleConnections() }); ok {
 			c.CloseIdleConnections()
@@ -379,6 +394,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				serveEntry(w, r, e, now)
 				return
 			}
+		}
+	}
+
+	if p.mirror != nil {
+		var c *mirrorCopy
+		if r, c = p.mirror.start(r); c != nil {
+			// Deferred, so that it runs once the primary is over, its body
+			// read, even when the copy aborts the handler.
+			defer p.mirror.send(c, p)
 		}
 	}
 
