@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -200,84 +199,62 @@ func (m *mirrorState) send(c *mirrorCopy, p *Proxy) {
 		<-m.slots
 		return
 	}
-	out := &http.Request{
-		Method:        r.Method,
-		URL:           shadowURL(u, r),
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        r.Header.Clone(),
-		ContentLength: int64(len(c.body)),
-		Host:          r.Host,
+	// Built as the primary's outbound request is, Rewrite and
+	// X-Forwarded-* included, with the body that was kept.
+	ctx, cancel := context.WithTimeout(context.Background(), m.timeout)
+	a := newAttempt(p, u, "")
+	out, err := a.outbound(ctx, r, "", nil)
+	if err != nil {
+		cancel()
+		<-m.slots
+		return
 	}
-	removeHopByHop(out.Header)
-	if !p.PreserveHost {
-		out.Host = ""
-	}
+	out.Body, out.GetBody, out.Trailer = nil, nil, nil
+	out.ContentLength = int64(len(c.body))
 	if len(c.body) > 0 {
 		out.Body = io.NopCloser(bytes.NewReader(c.body))
 	}
-	if _, ok := out.Header["User-Agent"]; !ok {
-		out.Header["User-Agent"] = []string{""}
-	}
+	a.noUserAgent(out)
 	m.inflight.Add(1)
-	go m.run(u, out)
+	go m.run(a, out, cancel)
 }
 
-// run sends out to u and throws the answer away. It owns a slot, and gives
-// it back when done.
-func (m *mirrorState) run(u *balancer.Upstream, out *http.Request) {
+// run sends out, attempt a's request, and throws the answer away. It owns
+// a slot, and gives it back when done.
+func (m *mirrorState) run(a *attempt, out *http.Request, cancel context.CancelFunc) {
 	defer func() {
+		cancel()
 		m.inflight.Add(-1)
 		<-m.slots
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), m.timeout)
-	defer cancel()
-	out = out.WithContext(ctx)
+	u := a.u
 	tr := m.tr
 	if u.URL.Scheme == "h2c" {
 		tr = m.h2c
 	}
-	start := time.Now()
 	u.Begin()
-	o := Outcome{}
 	res, err := tr.RoundTrip(out)
-	o.TTFB = time.Since(start)
+	a.o.TTFB = time.Since(a.start)
 	if err != nil {
-		o.Class = balancer.ConnectionError
-		if ctx.Err() != nil {
-			o.Class = balancer.Timeout
+		a.o.Class = balancer.ConnectionError
+		if out.Context().Err() != nil {
+			a.o.Class = balancer.Timeout
 		}
 	} else {
-		o.Status = res.StatusCode
+		a.o.Status = res.StatusCode
 		if res.StatusCode >= 500 {
-			o.Class = balancer.ServerError
+			a.o.Class = balancer.ServerError
 		}
 		io.Copy(io.Discard, io.LimitReader(res.Body, mirrorDrainBytes))
 		res.Body.Close()
 	}
-	o.Duration = time.Since(start)
-	u.Done(o)
-}
-
-// shadowURL is r's URL pointed at u, as outbound builds it.
-func shadowURL(u *balancer.Upstream, r *http.Request) *url.URL {
-	t := u.URL
-	v := *r.URL
-	v.Scheme = t.Scheme
-	if t.Scheme == "h2c" {
-		v.Scheme = "http"
+	a.o.Duration = time.Since(a.start)
+	u.Done(a.o)
+	if err == nil {
+		// The body is closed: the transport is done with out.
+		a.mu1xx.Lock()
+		a.reusable, a.wrote = true, true
+		a.mu1xx.Unlock()
+		a.release()
 	}
-	v.Host = t.Host
-	v.Path, v.RawPath = joinURLPath(t, r.URL)
-	q := cleanQuery(r.URL.RawQuery)
-	switch {
-	case t.RawQuery == "":
-		v.RawQuery = q
-	case q == "":
-		v.RawQuery = t.RawQuery
-	default:
-		v.RawQuery = t.RawQuery + "&" + q
-	}
-	return &v
 }

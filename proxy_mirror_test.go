@@ -16,9 +16,9 @@ import (
 
 // shadowHit is what a shadow upstream saw of a copied request.
 type shadowHit struct {
-	method, path, query, header string
-	n                           int64
-	sha                         string
+	method, path, query, header, xff string
+	n                                int64
+	sha                              string
 }
 
 // newShadow starts a shadow upstream that reports each request it gets.
@@ -28,14 +28,15 @@ func newShadow(t *testing.T) (string, <-chan shadowHit) {
 	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 		h := sha256.New()
 		n, _ := io.Copy(h, r.Body)
-		hits <- shadowHit{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("X-Test"), n, hex.EncodeToString(h.Sum(nil))}
+		hits <- shadowHit{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("X-Test"), r.Header.Get("X-Forwarded-For"), n, hex.EncodeToString(h.Sum(nil))}
 		io.WriteString(w, "shadow")
 	})
 	return up.URL, hits
 }
 
 // TestProxyMirrorCopies shows that the shadow gets the method, path, query,
-// headers and body of the request, and the client the primary's answer.
+// headers and body of the request, with X-Forwarded-For set as the primary
+// gets it, and the client the primary's answer.
 func TestProxyMirrorCopies(t *testing.T) {
 	shadow, hits := newShadow(t)
 	p := proxyTo(t, newUpstream(t, okHandler).URL)
@@ -53,12 +54,13 @@ func TestProxyMirrorCopies(t *testing.T) {
 			ctx := boundedContext(t)
 			req, _ := http.NewRequestWithContext(ctx, tc.method, f.URL+"/v1/items?q=1", bytes.NewReader(tc.body))
 			req.Header.Set("X-Test", "mirrored")
+			req.Header.Set("X-Forwarded-For", "192.0.2.66") // untrusted: dropped
 			res, body := roundTrip(t, f.Client(), req)
 			if res.StatusCode != http.StatusOK || string(body) != "ok" {
 				t.Errorf("client got %d %q; want 200 %q", res.StatusCode, body, "ok")
 			}
 			sum := sha256.Sum256(tc.body)
-			want := shadowHit{tc.method, "/v1/items", "q=1", "mirrored", int64(len(tc.body)), hex.EncodeToString(sum[:])}
+			want := shadowHit{tc.method, "/v1/items", "q=1", "mirrored", "127.0.0.1", int64(len(tc.body)), hex.EncodeToString(sum[:])}
 			if got := wait(t, ctx, hits, "the shadow's copy"); got != want {
 				t.Errorf("shadow got %+v; want %+v", got, want)
 			}

@@ -23,7 +23,7 @@ import (
 // no policy changes are on [Proxy].
 type RetryPolicy struct {
 	// Attempts is the most attempts a request gets, the first included.
-	// Zero means 3; 1 means no retries.
+	// Zero means 3; 1 or less means no retries.
 	Attempts int
 
 	// Backoff is the base of the wait before a retry: before retry n the
@@ -37,7 +37,8 @@ type RetryPolicy struct {
 	// PerAttemptTimeout limits each attempt, from its start to the end of
 	// its response body, as Proxy.Timeout limits the whole request. An
 	// attempt that passes it before its response head may be retried.
-	// Zero means no limit of its own.
+	// Zero means no limit of its own. Like Timeout, it never limits a
+	// protocol upgrade.
 	PerAttemptTimeout time.Duration
 
 	// Budget caps the retries at this share of the requests, counted over
@@ -184,7 +185,7 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 		a := newAttempt(p, u, cacheKey)
 		u.Begin()
 		actx, cancel := ctx, context.CancelFunc(nil)
-		if rs.perAttempt > 0 {
+		if rs.perAttempt > 0 && upType == "" {
 			actx, cancel = context.WithTimeout(ctx, rs.perAttempt)
 		}
 		res, out, err := a.send(actx, w, r, upType, rp)
