@@ -35,6 +35,10 @@
 // outcome recorded, cache store. One [Outcome] per attempt feeds the
 // upstream's counters and the breaker, so they agree on what happened.
 // A nil policy is skipped, except the balancer, which is round robin.
+// With a [RetryPolicy], a failed attempt at a request that is safe to
+// repeat may be followed by others, each picked, admitted and recorded on
+// its own; with a [Mirror], a share of the requests is also copied to a
+// shadow pool in the background.
 //
 // # Errors
 //

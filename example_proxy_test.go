@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"time"
 
 	"github.com/vivremotion/gateway"
@@ -48,4 +49,33 @@ func ExampleProxy_noUpstream() {
 	// Output:
 	// 503 application/json
 	// {"error":{"type":"unavailable","message":"service unavailable"}}
+}
+
+// With a RetryPolicy, a request that is safe to repeat is sent again after
+// a 502, 503 or 504, a failure to connect or a timeout before the answer,
+// and the client sees only the last attempt. The safe choice keeps the
+// defaults: three attempts at most, waits with jitter, and a budget that
+// stops retries from multiplying the load on a failing upstream.
+func ExampleRetryPolicy() {
+	var calls atomic.Int32
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		if n == 1 {
+			http.Error(w, "warming up", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(w, "attempt %d", n)
+	}))
+	defer upstream.Close()
+
+	p := &gateway.Proxy{
+		Upstreams: balancer.MustPool(upstream.URL),
+		Timeout:   5 * time.Second,
+		Retry:     &gateway.RetryPolicy{},
+	}
+	w := httptest.NewRecorder()
+	p.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	fmt.Println(w.Code, w.Body.String())
+	// Output:
+	// 200 attempt 2
 }
