@@ -107,10 +107,11 @@ type ProxyRequest struct {
 //   - Only failures that [RetryPolicy.On] accepts are retried: by default a
 //     failure to connect, a timeout before the response head, and 502, 503
 //     and 504 responses.
-//   - A request body is read, up to [RetryPolicy.MaxBodyBytes], before the
-//     first attempt, and each attempt sends it again from that copy. A
-//     larger body is streamed to one attempt, never retried: no upstream
-//     ever gets part of a body.
+//   - The body of a request that is safe to repeat is read, up to
+//     [RetryPolicy.MaxBodyBytes], before the first attempt, and each
+//     attempt sends it again from that copy. A larger body is streamed to
+//     one attempt, and retried only as any request is, when not one byte
+//     of it was read: no upstream ever gets part of a body.
 //   - Nothing is written to the client before an attempt is final. A
 //     response that is retried is dropped unseen (a short body read and
 //     thrown away, a longer one closed); the client sees the last
@@ -526,7 +527,7 @@ type attempt struct {
 	entry    *cache.Entry // to store once the outcome is recorded
 
 	w             http.ResponseWriter // where the 1xx hook writes
-	mu1xx         sync.Mutex          // guards roundTripDone, wrote and, until roundTripDone, w
+	mu1xx         sync.Mutex          // guards roundTripDone, forwarded1xx, wrote and, until roundTripDone, w
 	roundTripDone bool                // RoundTrip has returned: 1xx reports are dropped
 	forwarded1xx  bool                // a 1xx went to w: the attempt is final
 	wrote         bool                // the transport has written all of the request

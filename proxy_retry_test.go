@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -626,5 +627,42 @@ func TestProxyRetryServeAllocs(t *testing.T) {
 	with := measure(&gateway.Proxy{Upstreams: balancer.MustPool("http://10.0.0.1:8080"), Transport: tr, Retry: &gateway.RetryPolicy{}})
 	if with > without {
 		t.Errorf("allocations per request with Retry = %v, without = %v; want no more", with, without)
+	}
+}
+
+// admitOnce is a Breaker that admits the first attempt and refuses the
+// rest.
+type admitOnce struct {
+	admitted atomic.Bool
+	done     atomic.Int32
+}
+
+func (b *admitOnce) Allow() (uint64, error) {
+	if b.admitted.Swap(true) {
+		return 0, gateway.ErrCircuitOpen
+	}
+	return 1, nil
+}
+
+func (b *admitOnce) Done(uint64, gateway.Outcome) { b.done.Add(1) }
+
+// TestProxyRetryRefusedIsFinal shows that when the breaker refuses the
+// next attempt, the attempt before is final and reaches the client as the
+// upstream sent it.
+func TestProxyRetryRefusedIsFinal(t *testing.T) {
+	up := newFlaky(t, 1, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "upstream says no", http.StatusServiceUnavailable)
+	})
+	br := &admitOnce{}
+	p := proxyTo(t, up.url)
+	p.Retry = fastRetry()
+	p.Breaker = br
+	rec := httptest.NewRecorder()
+	p.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != "upstream says no\n" {
+		t.Errorf("client got %d %q; want the upstream's 503", rec.Code, rec.Body)
+	}
+	if len(up.seen()) != 1 || br.done.Load() != 1 {
+		t.Errorf("hits, breaker Done calls = %d, %d; want 1, 1", len(up.seen()), br.done.Load())
 	}
 }
