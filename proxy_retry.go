@@ -303,7 +303,8 @@ func (p *Proxy) retryable(ctx context.Context, r *http.Request, a *attempt, n in
 // to backoff·2ⁿ⁻¹, capped at maxBackoff.
 func (s *retrySettings) jitter(n int) time.Duration {
 	ceil := s.maxBackoff
-	if shift := n - 1; shift < 30 && s.backoff<<shift < ceil {
+	// Compared shifted right, so that a large backoff cannot overflow.
+	if shift := n - 1; shift < 63 && s.backoff <= ceil>>shift {
 		ceil = s.backoff << shift
 	}
 	return rand.N(ceil + 1)

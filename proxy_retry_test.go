@@ -439,6 +439,25 @@ func TestProxyRetryBackoff(t *testing.T) {
 	})
 }
 
+// TestProxyRetryLongBackoff shows that the wait before a late retry stays
+// within MaxBackoff when Backoff·2ⁿ⁻¹ would overflow.
+func TestProxyRetryLongBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := &scriptTransport{step: failThen(1<<30, 503)}
+		p := scriptProxy(tr, &gateway.RetryPolicy{Attempts: 70, Backoff: time.Hour, MaxBackoff: 2 * time.Hour, MinRetriesPerSecond: 100})
+		p.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		calls := tr.calls()
+		if len(calls) != 70 {
+			t.Fatalf("attempts = %d; want 70", len(calls))
+		}
+		for n := 1; n < len(calls); n++ {
+			if w := calls[n].Sub(calls[n-1]); w < 0 || w > 2*time.Hour {
+				t.Errorf("wait before retry %d = %v; want within [0, 2h]", n, w)
+			}
+		}
+	})
+}
+
 // TestProxyRetryBudget shows that retries stop when the budget is spent:
 // a share of the requests over the window, with a floor per second.
 func TestProxyRetryBudget(t *testing.T) {
