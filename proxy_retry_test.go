@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -683,5 +685,61 @@ func TestProxyRetryRefusedIsFinal(t *testing.T) {
 	}
 	if len(up.seen()) != 1 || br.done.Load() != 1 {
 		t.Errorf("hits, breaker Done calls = %d, %d; want 1, 1", len(up.seen()), br.done.Load())
+	}
+}
+
+// flipTransport answers 503 and 200 in turn, in memory, and tells a
+// ClientTrace that the request was written, as memTransport does.
+type flipTransport struct {
+	n    atomic.Int64
+	body []byte
+}
+
+func (t *flipTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if trace := httptrace.ContextClientTrace(r.Context()); trace != nil && trace.WroteRequest != nil {
+		trace.WroteRequest(httptrace.WroteRequestInfo{})
+	}
+	status := http.StatusOK
+	if t.n.Add(1)%2 == 1 {
+		status = http.StatusServiceUnavailable
+	}
+	return &http.Response{
+		StatusCode:    status,
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Length": {strconv.Itoa(len(t.body))}},
+		ContentLength: int64(len(t.body)),
+		Body:          io.NopCloser(bytes.NewReader(t.body)),
+		Request:       r,
+	}, nil
+}
+
+// BenchmarkProxyRetry measures one forwarded GET with a 1 KiB answer over
+// an in-memory transport: without Retry, with Retry and a first attempt
+// that succeeds, and with Retry and a 503 retried once (no wait, no budget
+// limit), to show what the retry path itself costs.
+func BenchmarkProxyRetry(b *testing.B) {
+	body := bytes.Repeat([]byte("x"), 1024)
+	ups := "http://10.0.0.1:8080"
+	noWait := func() *gateway.RetryPolicy {
+		return &gateway.RetryPolicy{Backoff: time.Nanosecond, MaxBackoff: time.Nanosecond, MinRetriesPerSecond: 1 << 30}
+	}
+	for _, bc := range []struct {
+		name string
+		p    *gateway.Proxy
+	}{
+		{"no Retry", &gateway.Proxy{Upstreams: balancer.MustPool(ups), Transport: &memTransport{body: body}}},
+		{"Retry, first attempt ok", &gateway.Proxy{Upstreams: balancer.MustPool(ups), Transport: &memTransport{body: body}, Retry: noWait()}},
+		{"Retry, one 503 retried", &gateway.Proxy{Upstreams: balancer.MustPool(ups, "http://10.0.0.2:8080"), Transport: &flipTransport{body: body}, Retry: noWait()}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			r := benchRequest()
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				w.reset()
+				bc.p.ServeHTTP(w, r)
+			}
+		})
 	}
 }
