@@ -27,7 +27,7 @@ type Mirror struct {
 	Upstreams *balancer.Pool
 
 	// Percent is the share of requests copied, from 0 to 100. Zero means
-	// 100: every request.
+	// 100, every request; negative means none.
 	Percent float64
 
 	// MaxConcurrent bounds the copies in flight; a request that comes when
@@ -75,7 +75,7 @@ func (p *Proxy) initMirror(d *net.Dialer) {
 		maxBody: m.MaxBodyBytes,
 		timeout: p.Timeout,
 	}
-	if s.percent <= 0 {
+	if s.percent == 0 {
 		s.percent = 100
 	}
 	if s.maxBody <= 0 {

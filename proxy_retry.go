@@ -54,7 +54,9 @@ type RetryPolicy struct {
 	// MaxBodyBytes bounds the request body that is kept to be sent again,
 	// in bytes. A request with a larger body is sent once, its body
 	// streamed, except after a failure to connect that read none of it.
-	// Zero means 64 KiB.
+	// Zero means 64 KiB. The body is read on the handler's goroutine
+	// before the first attempt: Proxy.Timeout does not bound that read,
+	// the server's read timeout does.
 	MaxBodyBytes int64
 
 	// On decides, from the outcome of a failed attempt, whether it is worth
