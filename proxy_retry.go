@@ -59,10 +59,12 @@ type RetryPolicy struct {
 	// the server's read timeout does.
 	MaxBodyBytes int64
 
-	// On decides, from the outcome of a failed attempt, whether it is worth
-	// another. It is asked only about attempts whose response head, if any,
-	// has not been written to the client, and only for requests that may be
-	// retried. Nil: [RetryOnDefault].
+	// On reports whether an attempt, by its outcome, is worth another. It
+	// is asked on the handler's goroutine about each attempt that is not
+	// already final (attempts left, the client still there, no 1xx
+	// forwarded), before anything of its response is written; Status is 0
+	// when no response head came. The method and body rules apply after
+	// it. Nil: [RetryOnDefault].
 	On func(Outcome) bool
 }
 
