@@ -1,0 +1,188 @@
+package balancer
+
+import (
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync/atomic"
+)
+
+// Defaults of [ConsistentHash].
+const (
+	DefaultReplicas = 100
+	DefaultBalance  = 1.25
+)
+
+// ConsistentHash sends requests with the same key to the same upstream, and
+// when upstreams join or leave moves only the keys that must move: about
+// 1/n of them when one of n leaves. It places [ConsistentHash.Replicas]
+// points per unit of [Upstream.Weight] for each upstream on a hash ring,
+// and a key goes to the owner of the first point at or after the key's
+// hash.
+//
+// It bounds the load as in "Consistent Hashing with Bounded Loads"
+// (Mirrokni, Thorup and Zadimoghaddam, 2016): an upstream with
+// [ConsistentHash.Balance] times the average requests in flight or more is
+// passed over for the next one on the ring, so a hot key spills to a few
+// neighbours rather than overloading its owner. A request with an empty key
+// starts at a random point of the ring.
+//
+// The ring is built once per healthy snapshot of the pool, with a fixed
+// hash (FNV-1a and a mixing step) of each upstream's URL, so that every
+// replica of a gateway builds the same ring. Pick hashes the key without
+// allocating, searches the ring and takes no lock. It sums the requests in
+// flight of all upstreams, a cost linear in their number, on one pick in 16
+// and before it passes over a busy owner, not on every pick.
+//
+// Set the fields before the first Pick and do not change them after. Its
+// zero value is ready to use, keyed by [KeyClientIP].
+type ConsistentHash struct {
+	// Key gives the key of a request; nil means [KeyClientIP]. It is
+	// called once per Pick and should not allocate; see [KeyHeader],
+	// [KeyCookie] and [KeyPath].
+	Key func(*http.Request) string
+	// Replicas is the number of points on the ring per unit of weight.
+	// More points spread keys more evenly and cost memory and a slower
+	// ring build: 12 bytes per point. Zero means [DefaultReplicas].
+	Replicas int
+	// Balance is the bound on load, c in the paper: an upstream takes a
+	// request only while its requests in flight are under
+	// ceil(c × (all in flight + 1) / upstreams). It is at least 1; lower
+	// bounds move more keys off their owners under load. Zero means
+	// [DefaultBalance]; a negative value turns the bound off.
+	Balance float64
+
+	rings perSnapshot[*hashRing]
+}
+
+// NewConsistentHash returns a consistent-hash policy keyed by key, with the
+// default replicas and load bound. A nil key means [KeyClientIP].
+func NewConsistentHash(key func(*http.Request) string) *ConsistentHash {
+	return &ConsistentHash{Key: key}
+}
+
+// hashRing is the ring of one snapshot: points sorted, and owners[i] the
+// index in the snapshot of the upstream at points[i].
+type hashRing struct {
+	points   []uint64
+	owners   []int32
+	inflight atomic.Int64 // the requests in flight on the snapshot, as last summed
+}
+
+// Pick returns the upstream for the request's key, or nil when ups is
+// empty.
+func (c *ConsistentHash) Pick(r *http.Request, ups []*Upstream) *Upstream {
+	n := len(ups)
+	if n <= 1 {
+		if n == 0 {
+			return nil
+		}
+		return ups[0]
+	}
+	ring, ok := c.rings.load(ups)
+	if !ok {
+		ring = c.build(ups)
+		c.rings.store(ups, ring)
+	}
+	key := KeyClientIP
+	if c.Key != nil {
+		key = c.Key
+	}
+	var i int
+	if k := key(r); k == "" {
+		i = rand.IntN(len(ring.points))
+	} else {
+		i = ring.search(hashString(k))
+	}
+	first := ups[ring.owners[i]]
+	if c.Balance < 0 || first.Inflight() == 0 {
+		return first // an idle upstream is always under the bound
+	}
+	// The sum of the requests in flight costs a look at every upstream, so
+	// it is kept in the ring and refreshed on one pick in 16, and always
+	// before the first candidate is passed over. A stale sum can let an
+	// upstream over the bound for a few picks, never push one off it.
+	total := ring.inflight.Load()
+	if rand.Uint32()%16 == 0 || first.Inflight() >= c.limit(total, n) {
+		total = 0
+		for _, u := range ups {
+			total += u.Inflight()
+		}
+		ring.inflight.Store(total)
+	}
+	limit := c.limit(total, n)
+	for k := range ring.points {
+		j := i + k
+		if j >= len(ring.points) {
+			j -= len(ring.points)
+		}
+		if u := ups[ring.owners[j]]; u.Inflight() < limit {
+			return u
+		}
+	}
+	return first // all at the bound: they moved while we looked
+}
+
+// limit is the most requests in flight an upstream may have and still
+// take one more, when total are in flight on n upstreams.
+func (c *ConsistentHash) limit(total int64, n int) int64 {
+	balance := c.Balance
+	if balance == 0 {
+		balance = DefaultBalance
+	}
+	return int64(math.Ceil(max(balance, 1) * float64(total+1) / float64(n)))
+}
+
+// search returns the index of the first point at or after h, wrapping
+// around to 0.
+func (ring *hashRing) search(h uint64) int {
+	lo, hi := 0, len(ring.points)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ring.points[m] < h {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo == len(ring.points) {
+		return 0
+	}
+	return lo
+}
+
+func (c *ConsistentHash) build(ups []*Upstream) *hashRing {
+	replicas := c.Replicas
+	if replicas <= 0 {
+		replicas = DefaultReplicas
+	}
+	type point struct {
+		h     uint64
+		owner int32
+	}
+	var pts []point
+	var buf []byte
+	for i, u := range ups {
+		name := urlKey(u)
+		for v := range replicas * u.Weighted() {
+			buf = strconv.AppendInt(append(append(buf[:0], name...), '#'), int64(v), 10)
+			pts = append(pts, point{hashString(string(buf)), int32(i)})
+		}
+	}
+	slices.SortFunc(pts, func(a, b point) int {
+		if a.h != b.h {
+			if a.h < b.h {
+				return -1
+			}
+			return 1
+		}
+		return int(a.owner - b.owner) // equal hashes: the same order everywhere
+	})
+	ring := &hashRing{points: make([]uint64, len(pts)), owners: make([]int32, len(pts))}
+	for i, p := range pts {
+		ring.points[i], ring.owners[i] = p.h, p.owner
+	}
+	return ring
+}
