@@ -32,9 +32,28 @@ func TestLeastRequests(t *testing.T) {
 			}
 			continue
 		}
-		// The tie between a and b is broken at random, both get a share.
-		if got[a] < 300 || got[b] < 300 || got[c] != 0 {
+		// The tie between a and b is broken at random: each gets half,
+		// 500 ± 16 (one standard deviation).
+		if got[a] < 400 || got[b] < 400 || got[c] != 0 {
 			t.Errorf("step %d: picks = a %d, b %d, c %d; want a and b about half each", i, got[a], got[b], got[c])
+		}
+	}
+}
+
+// TestLeastRequestsTiesUniform checks that ties among many idle upstreams
+// go to each about equally, wherever it stands in the pool.
+func TestLeastRequestsTiesUniform(t *testing.T) {
+	ups := manyUps(t, 10)
+	ups[4].Begin() // a busy one must not favour its neighbour
+	const n = 90000
+	got := countPicks(balancer.NewLeastRequests(), nil, ups, n)
+	for i, u := range ups {
+		want := n / 9 // 10000 ± 95 (one standard deviation)
+		if i == 4 {
+			want = 0
+		}
+		if d := got[u] - want; d < -500 || d > 500 {
+			t.Errorf("%s picked %d times of %d; want %d ± 500", u, got[u], n, want)
 		}
 	}
 }
