@@ -23,6 +23,9 @@ type Pool struct {
 	all      []*Upstream
 	draining map[*Upstream]bool
 	healthy  atomic.Pointer[[]*Upstream]
+
+	ejector    atomic.Pointer[ejector] // nil: no outlier ejection
+	nextReturn atomic.Int64            // unix ns when the next ejected member is due back; 0: none
 }
 
 // ErrNotMember is returned by [Pool.Remove] and [Pool.Drain] for an
@@ -45,6 +48,7 @@ func NewPool(urls ...string) (*Pool, error) {
 		}
 		seen[key] = true
 		p.all = append(p.all, u)
+		u.pool.Store(p)
 	}
 	p.rebuild()
 	return p, nil
@@ -69,6 +73,7 @@ func PoolOf(ups ...*Upstream) (*Pool, error) {
 			return nil, errors.New("balancer: nil upstream or upstream without URL")
 		}
 		p.all = append(p.all, u)
+		u.pool.Store(p)
 	}
 	p.rebuild()
 	return p, nil
@@ -91,7 +96,8 @@ func (p *Pool) All() []*Upstream {
 }
 
 // Healthy returns the upstreams in rotation: the healthy members, less those
-// being drained, of the best priority group, that is the lowest
+// being drained or ejected (see [Pool.EjectOutliers]), of the best priority
+// group, that is the lowest
 // [Upstream.Priority] that has at least one of them. When every member of
 // group 0 is down, group 1 takes the traffic, and so on; when one of group
 // 0 comes back, traffic returns to it. The slice is a snapshot in pool
@@ -131,6 +137,7 @@ func (p *Pool) Add(u *Upstream) error {
 	}
 	// A fresh slice: callers of All may still hold the old one.
 	p.all = append(slices.Clip(p.all), u)
+	u.pool.Store(p)
 	p.rebuild()
 	return nil
 }
@@ -151,6 +158,8 @@ func (p *Pool) removeLocked(u *Upstream) error {
 	}
 	p.all = slices.Concat(p.all[:i], p.all[i+1:]) // a fresh slice, as in Add
 	delete(p.draining, u)
+	u.pool.CompareAndSwap(p, nil)
+	u.ejectedUntil.Store(0)
 	p.rebuild()
 	return nil
 }
@@ -218,15 +227,21 @@ func (p *Pool) Undrain(u *Upstream) {
 func (p *Pool) rebuild() {
 	best, found := 0, false
 	for _, u := range p.all {
-		if u.Healthy() && !p.draining[u] && (!found || u.Priority < best) {
+		if p.inRotation(u) && (!found || u.Priority < best) {
 			best, found = u.Priority, true
 		}
 	}
 	h := make([]*Upstream, 0, len(p.all))
 	for _, u := range p.all {
-		if u.Healthy() && !p.draining[u] && u.Priority == best {
+		if p.inRotation(u) && u.Priority == best {
 			h = append(h, u)
 		}
 	}
 	p.healthy.Store(&h)
+}
+
+// inRotation reports whether u may take requests, its priority group
+// aside. The caller holds p.mu.
+func (p *Pool) inRotation(u *Upstream) bool {
+	return u.Healthy() && !u.Ejected() && !p.draining[u]
 }

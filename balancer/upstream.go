@@ -44,6 +44,16 @@ type Upstream struct {
 	// not together; see [Upstream.DoneAt].
 	ewma   atomic.Uint64
 	ewmaAt atomic.Int64
+
+	pool atomic.Pointer[Pool] // the pool u is a member of, for outlier ejection
+
+	// Outlier ejection (see eject.go); times in unix ns.
+	ejectedUntil atomic.Int64 // 0 when in rotation
+	ejections    atomic.Int64 // ejections in a row
+	returnedAt   atomic.Int64
+	winStart     atomic.Int64
+	winRequests  atomic.Int64
+	winFailures  atomic.Int64
 }
 
 // ErrBadUpstream is wrapped by the errors that [NewUpstream] and [NewPool]
@@ -155,10 +165,15 @@ func (u *Upstream) DoneAt(o Outcome, now time.Time) {
 		u.consecutive.Store(0)
 	}
 	u.lastNano.Store(int64(o.Duration))
-	if o.Class == Canceled || o.Class == Refused {
-		return // the upstream's speed was not measured
+	t := now.UnixNano()
+	if o.Class != Canceled && o.Class != Refused { // else the upstream's speed was not measured
+		u.observe(float64(o.Duration), t)
 	}
-	u.observe(float64(o.Duration), now.UnixNano())
+	if p := u.pool.Load(); p != nil {
+		if e := p.ejector.Load(); e != nil {
+			p.judge(e, u, o, t)
+		}
+	}
 }
 
 // observe folds one latency sample, in ns, into the peak EWMA.
