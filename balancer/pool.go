@@ -26,6 +26,8 @@ type Pool struct {
 
 	ejector    atomic.Pointer[ejector] // nil: no outlier ejection
 	nextReturn atomic.Int64            // unix ns when the next ejected member is due back; 0: none
+
+	checker *checker // guarded by mu; nil when no health checks run
 }
 
 // ErrNotMember is returned by [Pool.Remove] and [Pool.Drain] for an
