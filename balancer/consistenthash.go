@@ -45,7 +45,8 @@ type ConsistentHash struct {
 	Key func(*http.Request) string
 	// Replicas is the number of points on the ring per unit of weight.
 	// More points spread keys more evenly and cost memory and a slower
-	// ring build: 12 bytes per point. Zero means [DefaultReplicas].
+	// ring build: 12 bytes per point, so keep weights small (1 to 10,
+	// not 100 to 1000). Zero means [DefaultReplicas].
 	Replicas int
 	// Balance is the bound on load, c in the paper: an upstream takes a
 	// request only while its requests in flight are under
@@ -110,7 +111,9 @@ func (c *ConsistentHash) Pick(r *http.Request, ups []*Upstream) *Upstream {
 		for _, u := range ups {
 			total += u.Inflight()
 		}
-		ring.inflight.Store(total)
+		if ring.inflight.Load() != total {
+			ring.inflight.Store(total) // only when changed: the line is shared by all CPUs
+		}
 	}
 	limit := c.limit(total, n)
 	for k := range ring.points {

@@ -116,10 +116,12 @@ func (s *Sticky) SetCookie(h http.Header, u *Upstream) {
 func (s *Sticky) value(u *Upstream) string { return fmt.Sprintf("%016x", stickyID(u)) }
 
 // ModifyResponse returns a function for gateway.Proxy's ModifyResponse
-// that finds which upstream of pool answered, by the host (and path
-// prefix) of the response's Request, and sets the cookie for it, unless
-// the request already carried that cookie. A response from an upstream no
-// longer in pool gets no cookie.
+// that finds which upstream of pool answered, by the host (and longest
+// path prefix) of the response's Request among the upstreams in rotation,
+// and sets the cookie for it, unless the request already carried that
+// cookie. It takes no lock, and allocates only when it sets a cookie. A
+// response from an upstream no longer in rotation gets no cookie: Pick
+// would not honour it.
 func (s *Sticky) ModifyResponse(pool *Pool) func(*http.Response) error {
 	return func(res *http.Response) error {
 		out := res.Request
@@ -127,7 +129,7 @@ func (s *Sticky) ModifyResponse(pool *Pool) func(*http.Response) error {
 			return nil
 		}
 		var found *Upstream
-		for _, u := range pool.All() {
+		for _, u := range pool.Healthy() {
 			if strings.EqualFold(u.URL.Host, out.URL.Host) && strings.HasPrefix(out.URL.Path, u.URL.Path) {
 				if found == nil || len(u.URL.Path) > len(found.URL.Path) {
 					found = u // the longest prefix
@@ -137,9 +139,12 @@ func (s *Sticky) ModifyResponse(pool *Pool) func(*http.Response) error {
 		if found == nil {
 			return nil
 		}
-		if v := s.value(found); cookieValue(out, s.cookie()) != v {
-			s.SetCookie(res.Header, found)
+		if v := cookieValue(out, s.cookie()); len(v) == 16 {
+			if id, err := strconv.ParseUint(v, 16, 64); err == nil && id == stickyID(found) {
+				return nil // the client has it already
+			}
 		}
+		s.SetCookie(res.Header, found)
 		return nil
 	}
 }

@@ -102,7 +102,10 @@ func (u *Upstream) Failures() uint64 { return u.failures.Load() }
 // LastLatency returns the duration of the last completed attempt.
 func (u *Upstream) LastLatency() time.Duration { return time.Duration(u.lastNano.Load()) }
 
-// Healthy reports whether the upstream is in rotation.
+// Healthy reports whether the upstream is marked healthy, by
+// [Pool.SetHealthy] or the pool's health checks. A healthy upstream is
+// still out of rotation while ejected ([Upstream.Ejected]), drained, or in
+// a priority group after the best one; [Pool.Healthy] tells which are in.
 func (u *Upstream) Healthy() bool { return !u.down.Load() }
 
 // ConsecutiveFailures returns the number of failed attempts (see
