@@ -80,6 +80,8 @@
 // Next policy does, plus the cookie scan. The parallel figures on a loaded
 // 2-vCPU machine are the least stable: repeat them before relying on them.
 //
-// [Upstream.Done] allocates nothing and reads the clock once;
-// [Upstream.DoneAt] takes the time from a caller that has it.
+// [Upstream.Begin] with [Upstream.Done] allocates nothing and cost 110ns
+// here with outlier ejection on (BenchmarkDone), more than half of it the
+// clock read in Done, which is slow on this virtual machine;
+// [Upstream.DoneAt], for a caller that already holds the time, cost 45ns.
 package balancer

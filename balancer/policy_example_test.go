@@ -139,3 +139,21 @@ func ExamplePool_Add() {
 	// [http://10.0.0.1:8080]
 	// [http://10.9.0.1:8080]
 }
+
+func ExamplePool_EjectOutliers() {
+	pool := balancer.MustPool("http://a:8080", "http://b:8080", "http://c:8080")
+	// The zero Ejector: out after 5 failures in a row, for 30s at first,
+	// never more than 10% of the pool but always allowed one.
+	if err := pool.EjectOutliers(balancer.Ejector{}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	a := pool.All()[0]
+	for range 5 { // what the proxy records for five 503s from a
+		a.Begin()
+		a.Done(balancer.Outcome{Status: 503, Class: balancer.ServerError})
+	}
+	fmt.Println(a.Ejected(), pool.Healthy())
+	// Output:
+	// true [http://b:8080 http://c:8080]
+}
