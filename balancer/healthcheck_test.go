@@ -127,3 +127,41 @@ func TestHealthCheckBad(t *testing.T) {
 		t.Errorf("Close with no checks running = %v; want nil", err)
 	}
 }
+
+// TestHealthCheckJitter checks that rounds start between Interval and
+// Interval+Jitter apart, and not all at the same offset.
+func TestHealthCheckJitter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var starts []time.Time
+		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			starts = append(starts, time.Now())
+			mu.Unlock()
+			return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
+		})
+		pool := balancer.MustPool("http://a:1")
+		if err := pool.CheckHealth(balancer.HealthCheck{Interval: 10 * time.Second, Jitter: 5 * time.Second, Transport: rt}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Minute)
+		pool.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		gaps := map[time.Duration]bool{}
+		for i := 1; i < len(starts); i++ {
+			gap := starts[i].Sub(starts[i-1])
+			if gap < 10*time.Second || gap >= 15*time.Second {
+				t.Errorf("round %d started %v after the one before; want in [10s, 15s)", i, gap)
+			}
+			gaps[gap] = true
+		}
+		if len(starts) < 40 || len(gaps) < 10 {
+			t.Errorf("%d rounds with %d distinct gaps in 10 minutes; want 40 to 60 rounds, gaps that vary", len(starts), len(gaps))
+		}
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -157,3 +157,27 @@ func ExamplePool_EjectOutliers() {
 	// Output:
 	// true [http://b:8080 http://c:8080]
 }
+
+func ExamplePool_CheckHealth() {
+	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer healthy.Close()
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer failing.Close()
+
+	pool := balancer.MustPool(healthy.URL, failing.URL)
+	// Fall: 1 takes an upstream down at its first failed check; the
+	// default, 3, rides out a passing hiccup.
+	if err := pool.CheckHealth(balancer.HealthCheck{Path: "/healthz", Interval: time.Second, Fall: 1}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer pool.Close() // stops the checks' goroutine
+	for len(pool.Healthy()) != 1 {
+		time.Sleep(time.Millisecond) // the first round runs at once
+	}
+	fmt.Println(pool.Healthy()[0] == pool.All()[0])
+	// Output:
+	// true
+}
