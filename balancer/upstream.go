@@ -14,8 +14,10 @@ import (
 // average when [Upstream.LatencyDecay] is zero.
 const DefaultLatencyDecay = 10 * time.Second
 
-// Upstream is one server that a proxy forwards to. Its counters are safe for
-// concurrent use; its URL and Weight are fixed once it is in a [Pool].
+// Upstream is one server that a proxy forwards to. Its counters are typed
+// atomics, safe for concurrent use; its exported fields are fixed once it
+// is in a [Pool], whose policies build tables from them. An upstream
+// belongs to one pool at a time.
 type Upstream struct {
 	// URL is where requests go: scheme "http", "https" or "h2c" (HTTP/2
 	// without TLS, by prior knowledge), a host, and an optional path prefix
