@@ -174,7 +174,8 @@ func ExamplePool_CheckHealth() {
 		return
 	}
 	defer pool.Close() // stops the checks' goroutine
-	for len(pool.Healthy()) != 1 {
+	deadline := time.Now().Add(5 * time.Second)
+	for len(pool.Healthy()) != 1 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond) // the first round runs at once
 	}
 	fmt.Println(pool.Healthy()[0] == pool.All()[0])
