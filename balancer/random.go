@@ -37,8 +37,7 @@ func (rp *Random) Pick(_ *http.Request, ups []*Upstream) *Upstream {
 	}
 	t, ok := rp.tables.load(ups)
 	if !ok {
-		t = newWeightTable(ups)
-		rp.tables.store(ups, t)
+		t = rp.tables.build(ups, newWeightTable)
 	}
 	if t.cum == nil {
 		return ups[rand.IntN(len(ups))]

@@ -53,8 +53,7 @@ func (s *SmoothWeighted) Pick(_ *http.Request, ups []*Upstream) *Upstream {
 	}
 	p, ok := s.plans.load(ups)
 	if !ok {
-		p = newSWRRPlan(ups)
-		s.plans.store(ups, p)
+		p = s.plans.build(ups, newSWRRPlan)
 	}
 	n := s.next.Add(1) - 1
 	if p.seq != nil {

@@ -1,6 +1,9 @@
 package balancer
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // perSnapshot caches a value that a policy derives from one slice of
 // upstreams, such as a hash ring or a table of weights, so that it is built
@@ -10,9 +13,12 @@ import "sync/atomic"
 // allocates a new array for each snapshot and never writes to it again,
 // and the cached entry holds the array, so the address cannot be reused
 // while it is the key. A caller that changes a slice in place after
-// passing it to Pick is not seen; Pool snapshots are never changed.
+// passing it to Pick is not seen; Pool snapshots are never changed. Only
+// the last snapshot is kept: a policy shared by two pools rebuilds at each
+// switch between them, so give each pool its own.
 type perSnapshot[T any] struct {
 	last atomic.Pointer[snapEntry[T]]
+	mu   sync.Mutex // serializes builds, so that picks that miss together build once
 }
 
 type snapEntry[T any] struct {
@@ -30,8 +36,18 @@ func (c *perSnapshot[T]) load(ups []*Upstream) (v T, ok bool) {
 	return v, false
 }
 
-// store caches v for ups. Two goroutines that miss at once both build and
-// store; the last one's value stays, and both are right.
-func (c *perSnapshot[T]) store(ups []*Upstream, v T) {
+// build returns the value for ups, building it with f unless another
+// goroutine has just done so. Picks that miss together wait for one build
+// rather than each spending the CPU on their own: a large hash ring takes
+// milliseconds. Only the miss path calls it, so a method value passed as f
+// costs nothing on the hit path.
+func (c *perSnapshot[T]) build(ups []*Upstream, f func([]*Upstream) T) T {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.load(ups); ok {
+		return v
+	}
+	v := f(ups)
 	c.last.Store(&snapEntry[T]{first: &ups[0], n: len(ups), v: v})
+	return v
 }

@@ -78,11 +78,7 @@ func (s *Sticky) Pick(r *http.Request, ups []*Upstream) *Upstream {
 		if id, err := strconv.ParseUint(v, 16, 64); err == nil {
 			m, ok := s.index.load(ups)
 			if !ok {
-				m = make(map[uint64]*Upstream, len(ups))
-				for _, u := range ups {
-					m[stickyID(u)] = u
-				}
-				s.index.store(ups, m)
+				m = s.index.build(ups, newStickyIndex)
 			}
 			if u := m[id]; u != nil {
 				return u
@@ -93,6 +89,14 @@ func (s *Sticky) Pick(r *http.Request, ups []*Upstream) *Upstream {
 		return s.Next.Pick(r, ups)
 	}
 	return s.rr.Pick(r, ups)
+}
+
+func newStickyIndex(ups []*Upstream) map[uint64]*Upstream {
+	m := make(map[uint64]*Upstream, len(ups))
+	for _, u := range ups {
+		m[stickyID(u)] = u
+	}
+	return m
 }
 
 // stickyID is the value of the cookie that names u.
