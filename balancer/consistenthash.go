@@ -29,6 +29,10 @@ const (
 // neighbours rather than overloading its owner. A request with an empty key
 // starts at a random point of the ring.
 //
+// A slice of upstreams that is not a pool snapshot, such as the one the
+// proxy's retries pass without the upstreams already tried, gets no ring:
+// see [ConsistentHash.Pick].
+//
 // The ring is built once per healthy snapshot of the pool, with a fixed
 // hash (FNV-1a and a mixing step) of each upstream's URL, so that every
 // replica of a gateway builds the same ring. The first pick after a change
@@ -76,7 +80,9 @@ type hashRing struct {
 }
 
 // Pick returns the upstream for the request's key, or nil when ups is
-// empty.
+// empty. When ups is not a pool snapshot, it picks by rendezvous hashing
+// of the key over ups, without weights or the bound on load, in time
+// linear in len(ups).
 func (c *ConsistentHash) Pick(r *http.Request, ups []*Upstream) *Upstream {
 	n := len(ups)
 	if n <= 1 {
@@ -84,6 +90,9 @@ func (c *ConsistentHash) Pick(r *http.Request, ups []*Upstream) *Upstream {
 			return nil
 		}
 		return ups[0]
+	}
+	if !isSnapshot(ups) {
+		return c.pickRendezvous(r, ups)
 	}
 	ring, ok := c.rings.load(ups)
 	if !ok {
@@ -128,6 +137,30 @@ func (c *ConsistentHash) Pick(r *http.Request, ups []*Upstream) *Upstream {
 		}
 	}
 	return first // all at the bound: they moved while we looked
+}
+
+// pickRendezvous picks from a slice that is not a pool snapshot, such as
+// the one the proxy's retries pass without the upstreams already tried,
+// for which no ring is built: the upstream whose name hashed with the key
+// scores highest (rendezvous hashing), so that a key still maps to one
+// upstream of a given slice. Weights and the bound on load are not applied.
+func (c *ConsistentHash) pickRendezvous(r *http.Request, ups []*Upstream) *Upstream {
+	key := KeyClientIP
+	if c.Key != nil {
+		key = c.Key
+	}
+	k := key(r)
+	if k == "" {
+		return ups[rand.IntN(len(ups))]
+	}
+	h := hashString(k)
+	best, bestScore := ups[0], uint64(0)
+	for _, u := range ups {
+		if s := mix64(h ^ u.hashedName()); s >= bestScore {
+			best, bestScore = u, s
+		}
+	}
+	return best
 }
 
 // limit is the most requests in flight an upstream may have and still
@@ -175,7 +208,7 @@ func (c *ConsistentHash) buildRing(ups []*Upstream) *hashRing {
 	}
 	packed := make([]uint64, 0, total)
 	for i, u := range ups {
-		base := hashString(urlKey(u))
+		base := u.hashedName()
 		for v := range replicas * u.Weighted() {
 			h := mix64(base ^ uint64(v+1)*0x9e3779b97f4a7c15)
 			packed = append(packed, h&^mask|uint64(i))

@@ -103,7 +103,10 @@ func (p *Pool) All() []*Upstream {
 // [Upstream.Priority] that has at least one of them. When every member of
 // group 0 is down, group 1 takes the traffic, and so on; when one of group
 // 0 comes back, traffic returns to it. The slice is a snapshot in pool
-// order that later changes do not touch; the caller must not modify it.
+// order that later changes do not touch; the caller must not modify it,
+// nor append to it. Policies recognize it as a snapshot and keep tables
+// for it; a slice derived from it, such as one without the upstreams a
+// retry has tried, is handled too, with no table.
 func (p *Pool) Healthy() []*Upstream {
 	if s := p.healthy.Load(); s != nil {
 		return *s
@@ -233,12 +236,13 @@ func (p *Pool) rebuild() {
 			best, found = u.Priority, true
 		}
 	}
-	h := make([]*Upstream, 0, len(p.all))
+	h := make([]*Upstream, 0, len(p.all)+1)
 	for _, u := range p.all {
 		if p.inRotation(u) && u.Priority == best {
 			h = append(h, u)
 		}
 	}
+	h = append(h, snapshotMark)[:len(h)] // see isSnapshot
 	p.healthy.Store(&h)
 }
 

@@ -13,7 +13,9 @@ import (
 // draw from a per-thread generator in the runtime rather than from a
 // source under a global lock. The running totals of the weights are built
 // once per healthy snapshot; a pick is a binary search over them, or one
-// draw when all weights are equal.
+// draw when all weights are equal. A slice that is not a pool snapshot,
+// such as the one the proxy's retries pass, is picked from in one pass over
+// it, with no table.
 type Random struct {
 	tables perSnapshot[*weightTable]
 }
@@ -34,6 +36,9 @@ func (rp *Random) Pick(_ *http.Request, ups []*Upstream) *Upstream {
 			return nil
 		}
 		return ups[0]
+	}
+	if !isSnapshot(ups) {
+		return pickWeightedScan(ups)
 	}
 	t, ok := rp.tables.load(ups)
 	if !ok {

@@ -18,6 +18,10 @@ import (
 // too long to keep (over 65536 turns, or over 4M steps to compute), Pick
 // falls back to nginx's algorithm step by step, under a mutex, in time
 // linear in the number of upstreams.
+//
+// A slice of upstreams that is not a pool snapshot, such as the one the
+// proxy's retries pass without the upstreams already tried, has no order
+// kept: Pick takes one at random by weight, in one pass over it.
 type SmoothWeighted struct {
 	next  atomic.Uint64
 	plans perSnapshot[*swrrPlan]
@@ -50,6 +54,9 @@ func (s *SmoothWeighted) Pick(_ *http.Request, ups []*Upstream) *Upstream {
 			return nil
 		}
 		return ups[0]
+	}
+	if !isSnapshot(ups) {
+		return pickWeightedScan(ups) // no order to keep for a slice made elsewhere
 	}
 	p, ok := s.plans.load(ups)
 	if !ok {

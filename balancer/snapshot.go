@@ -5,6 +5,19 @@ import (
 	"sync/atomic"
 )
 
+// snapshotMark follows the last element of each snapshot a [Pool]
+// publishes, inside the slice's capacity, so that policies can tell a pool
+// snapshot, which never changes, from any other slice.
+var snapshotMark = new(Upstream)
+
+// isSnapshot reports whether ups is a snapshot published by a [Pool], not a
+// slice made elsewhere, such as the proxy's retries build without the
+// upstreams already tried, which may be reused with other contents at the
+// same address. Only snapshots may be keyed by address.
+func isSnapshot(ups []*Upstream) bool {
+	return cap(ups) > len(ups) && ups[:len(ups)+1][len(ups)] == snapshotMark
+}
+
 // perSnapshot caches a value that a policy derives from one slice of
 // upstreams, such as a hash ring or a table of weights, so that it is built
 // once per healthy snapshot of a [Pool] and not once per pick.
@@ -13,7 +26,8 @@ import (
 // allocates a new array for each snapshot and never writes to it again,
 // and the cached entry holds the array, so the address cannot be reused
 // while it is the key. A caller that changes a slice in place after
-// passing it to Pick is not seen; Pool snapshots are never changed. Only
+// passing it to Pick would not be seen, so only pool snapshots are cached
+// (see isSnapshot); policies handle other slices without a table. Only
 // the last snapshot is kept: a policy shared by two pools rebuilds at each
 // switch between them, so give each pool its own.
 type perSnapshot[T any] struct {
@@ -27,8 +41,8 @@ type snapEntry[T any] struct {
 	v     T
 }
 
-// load returns the value cached for ups, which is not empty, and whether
-// there is one.
+// load returns the value cached for ups, a non-empty pool snapshot, and
+// whether there is one.
 func (c *perSnapshot[T]) load(ups []*Upstream) (v T, ok bool) {
 	if e := c.last.Load(); e != nil && e.first == &ups[0] && e.n == len(ups) {
 		return e.v, true

@@ -76,12 +76,20 @@ func (s *Sticky) Pick(r *http.Request, ups []*Upstream) *Upstream {
 	}
 	if v := cookieValue(r, s.cookie()); len(v) == 16 {
 		if id, err := strconv.ParseUint(v, 16, 64); err == nil {
-			m, ok := s.index.load(ups)
-			if !ok {
-				m = s.index.build(ups, newStickyIndex)
-			}
-			if u := m[id]; u != nil {
-				return u
+			if !isSnapshot(ups) {
+				for _, u := range ups { // a slice made elsewhere: no index
+					if stickyID(u) == id {
+						return u
+					}
+				}
+			} else {
+				m, ok := s.index.load(ups)
+				if !ok {
+					m = s.index.build(ups, newStickyIndex)
+				}
+				if u := m[id]; u != nil {
+					return u
+				}
 			}
 		}
 	}
@@ -100,7 +108,7 @@ func newStickyIndex(ups []*Upstream) map[uint64]*Upstream {
 }
 
 // stickyID is the value of the cookie that names u.
-func stickyID(u *Upstream) uint64 { return hashString(urlKey(u)) }
+func stickyID(u *Upstream) uint64 { return u.hashedName() }
 
 // SetCookie adds to h, a response's header, the cookie that sends the
 // client back to u.

@@ -47,7 +47,8 @@ type Upstream struct {
 	ewma   atomic.Uint64
 	ewmaAt atomic.Int64
 
-	pool atomic.Pointer[Pool] // the pool u is a member of, for outlier ejection
+	pool     atomic.Pointer[Pool] // the pool u is a member of, for outlier ejection
+	nameHash atomic.Uint64        // hashString(urlKey(u)), computed once; 0 until then
 
 	// Outlier ejection (see eject.go); times in unix ns.
 	ejectedUntil atomic.Int64 // 0 when in rotation
@@ -207,6 +208,17 @@ func (u *Upstream) observe(sample float64, now int64) {
 			return
 		}
 	}
+}
+
+// hashedName returns the fixed hash of u's URL that hash rings and sticky
+// cookies name it by. It allocates only the first time.
+func (u *Upstream) hashedName() uint64 {
+	if h := u.nameHash.Load(); h != 0 {
+		return h
+	}
+	h := hashString(urlKey(u)) | 1 // never 0, which means "not yet"
+	u.nameHash.Store(h)
+	return h
 }
 
 // Weighted returns the upstream's weight, 1 when Weight is zero or less.
