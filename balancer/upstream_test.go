@@ -114,3 +114,73 @@ func TestUpstreamWeighted(t *testing.T) {
 		}
 	}
 }
+
+// TestUpstreamLatency steps the peak EWMA through slow and fast samples at
+// known times.
+func TestUpstreamLatency(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	u := &balancer.Upstream{LatencyDecay: time.Second}
+	if got := u.Latency(t0); got != 0 {
+		t.Fatalf("Latency before any sample = %v; want 0", got)
+	}
+	steps := []struct {
+		at     time.Duration // after t0
+		sample time.Duration
+		class  balancer.Class
+		want   time.Duration // Latency(at) after the sample
+		slack  time.Duration
+	}{
+		{0, 10 * time.Millisecond, balancer.OK, 10 * time.Millisecond, 0},
+		{0, 100 * time.Millisecond, balancer.ServerError, 100 * time.Millisecond, 0}, // a peak counts at once
+		// One time constant later the old value weighs 1/e: 100/e + 10(1-1/e).
+		{time.Second, 10 * time.Millisecond, balancer.OK, 43109 * time.Microsecond, 10 * time.Microsecond},
+		{time.Second, time.Hour, balancer.Canceled, 43109 * time.Microsecond, 10 * time.Microsecond}, // not a measurement
+	}
+	for i, step := range steps {
+		u.Begin()
+		u.DoneAt(balancer.Outcome{Class: step.class, Duration: step.sample}, t0.Add(step.at))
+		got := u.Latency(t0.Add(step.at))
+		if d := got - step.want; d > step.slack || d < -step.slack {
+			t.Errorf("step %d: Latency after a %v sample = %v; want %v", i, step.sample, got, step.want)
+		}
+	}
+	// With no sample the average decays toward zero: e^-3 of it after 3s.
+	if got, want := u.Latency(t0.Add(4*time.Second)), 2146*time.Microsecond; got < want-10*time.Microsecond || got > want+10*time.Microsecond {
+		t.Errorf("Latency 3s after the last sample = %v; want about %v", got, want)
+	}
+}
+
+func TestUpstreamConsecutiveFailures(t *testing.T) {
+	u := &balancer.Upstream{}
+	steps := []struct {
+		class balancer.Class
+		want  int64
+	}{
+		{balancer.ServerError, 1},
+		{balancer.Timeout, 2},
+		{balancer.Canceled, 2}, // the client's doing: no change
+		{balancer.Refused, 2},
+		{balancer.ConnectionError, 3},
+		{balancer.OK, 0},
+		{balancer.ServerError, 1},
+	}
+	for i, step := range steps {
+		u.Begin()
+		u.Done(balancer.Outcome{Class: step.class})
+		if got := u.ConsecutiveFailures(); got != step.want {
+			t.Errorf("step %d: ConsecutiveFailures after %v = %d; want %d", i, step.class, got, step.want)
+		}
+	}
+}
+
+func TestUpstreamDoneAllocs(t *testing.T) {
+	u := &balancer.Upstream{}
+	now := time.Now()
+	o := balancer.Outcome{Class: balancer.OK, Duration: time.Millisecond}
+	if n := testing.AllocsPerRun(100, func() { u.Begin(); u.DoneAt(o, now) }); n != 0 {
+		t.Errorf("Begin and DoneAt allocate %v times; want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { u.Begin(); u.Done(o) }); n != 0 {
+		t.Errorf("Begin and Done allocate %v times; want 0", n)
+	}
+}
