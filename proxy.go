@@ -455,8 +455,9 @@ func (p *Proxy) admit(r *http.Request, ups []*balancer.Upstream) (*balancer.Upst
 // finish records the outcome of a, an attempt at r admitted with ticket,
 // stores the response it copied when it is to be cached, and releases a.
 func (p *Proxy) finish(r *http.Request, a *attempt, ticket uint64) {
-	a.o.Duration = time.Since(a.start)
-	a.u.Done(a.o)
+	now := time.Now() // one clock read for both
+	a.o.Duration = now.Sub(a.start)
+	a.u.DoneAt(a.o, now)
 	if p.Breaker != nil {
 		p.Breaker.Done(ticket, a.o)
 	}

@@ -51,8 +51,15 @@ var policies = []policy{
 		c.proxy.Upstreams = pool
 		return err
 	}},
-	{"balancer: balancer.RoundRobin", func(c *chain) error {
-		c.proxy.Balancer = balancer.NewRoundRobin()
+	{"outlier ejection: balancer.Ejector, defaults", func(c *chain) error {
+		return c.proxy.Upstreams.EjectOutliers(balancer.Ejector{})
+	}},
+	{"balancer: balancer.P2C (peak-EWMA latency)", func(c *chain) error {
+		c.proxy.Balancer = balancer.NewP2C()
+		return nil
+	}},
+	{"retries: gateway.RetryPolicy, defaults (3 attempts, 20% budget)", func(c *chain) error {
+		c.proxy.Retry = &gateway.RetryPolicy{}
 		return nil
 	}},
 }

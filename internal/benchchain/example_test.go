@@ -19,5 +19,7 @@ func ExampleBuild() {
 	// global middleware: request counter
 	// router: gateway.Gateway, 100 routes (literal, param, prefix), loaded on GET /api/{id}
 	// upstreams: balancer.Pool
-	// balancer: balancer.RoundRobin
+	// outlier ejection: balancer.Ejector, defaults
+	// balancer: balancer.P2C (peak-EWMA latency)
+	// retries: gateway.RetryPolicy, defaults (3 attempts, 20% budget)
 }
