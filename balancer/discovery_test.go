@@ -3,6 +3,7 @@ package balancer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -22,6 +23,35 @@ var (
 	_ balancer.Source         = balancer.SRV{}
 	_ balancer.UpstreamSource = balancer.SRV{}
 )
+
+func ExampleNewDiscoverer() {
+	// In production the Source is a lookup, e.g.
+	// balancer.DNS{Name: "api.internal", Port: 8080}; a fixed list here.
+	src := balancer.Static{"http://10.0.0.1:8080", "http://10.0.0.2:8080"}
+	pool := balancer.MustPool()
+	d, err := balancer.NewDiscoverer(pool, balancer.Discovery{
+		Source:  src,
+		OnError: func(err error) { fmt.Println("discovery:", err) },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Fill the pool before serving, then follow the Source every 30s.
+	if err := d.Refresh(context.Background()); err != nil {
+		fmt.Println(err)
+	}
+	if err := d.Start(context.Background()); err != nil {
+		fmt.Println(err)
+	}
+	defer d.Close()
+	for _, u := range pool.All() {
+		fmt.Println(u)
+	}
+	// Output:
+	// http://10.0.0.1:8080
+	// http://10.0.0.2:8080
+}
 
 // fakeSource answers what it was last set to.
 type fakeSource struct {
