@@ -177,7 +177,9 @@ var ErrDiscovering = errors.New("balancer: discovery already running")
 // A member keeps the Weight and Priority it joined with: when a Source
 // changes them for a URL already in the pool, the change is not applied.
 //
-// Resolutions are serialized; one pool should have one Discoverer.
+// Resolutions are serialized; one pool should have one Discoverer. The
+// Source is called with no pool lock held, but while the Discoverer's own
+// resolution is in progress: it must not call [Discoverer.Refresh].
 type Discoverer struct {
 	pool *Pool
 	d    Discovery // defaults applied

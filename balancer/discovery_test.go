@@ -239,6 +239,30 @@ func TestDiscovererStart(t *testing.T) {
 	})
 }
 
+// TestDiscovererCloseWhileDraining removes a vanished upstream at once
+// when the Discoverer is closed during its drain.
+func TestDiscovererCloseWhileDraining(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &fakeSource{}
+		src.set(nil, "http://a:1", "http://b:1")
+		pool := balancer.MustPool()
+		d, _ := balancer.NewDiscoverer(pool, balancer.Discovery{Source: src, Interval: time.Second})
+		d.Start(context.Background())
+		synctest.Wait()
+		b := pool.All()[1]
+		b.Begin()
+		src.set(nil, "http://a:1")
+		time.Sleep(2 * time.Second) // the next resolution begins b's drain
+		synctest.Wait()
+		if got, want := len(pool.All()), 2; got != want {
+			t.Fatalf("while draining, len(All()) = %d; want %d", got, want)
+		}
+		d.Close()
+		checkMembers(t, "after Close", pool, []string{"http://a:1"})
+		b.Done(balancer.Outcome{})
+	})
+}
+
 func TestNewDiscovererBad(t *testing.T) {
 	pool := balancer.MustPool()
 	for _, d := range []balancer.Discovery{
