@@ -54,6 +54,18 @@
 // passive outlier ejection ([Pool.EjectOutliers]), judged in
 // [Upstream.Done] with no goroutine of its own; and [Pool.Drain].
 //
+// # Discovery
+//
+// A [Discoverer] keeps a pool's members in step with a [Source] of
+// upstream URLs: [Static], [DNS] (one upstream per A or AAAA record),
+// [SRV] (with each record's weight and priority), or the caller's own
+// registry. [Discoverer.Refresh] applies one resolution;
+// [Discoverer.Start] runs them every Interval in one goroutine until
+// [Discoverer.Close] or its context ends. New URLs are added; members
+// whose URL is gone are drained for up to DrainTimeout, then removed. A
+// failed or empty resolution changes nothing, so a DNS outage never
+// empties a pool; unusable or repeated URLs are reported and skipped.
+//
 // # Performance
 //
 // Pick on a snapshot of n upstreams (weights 1 to 3, some requests in
