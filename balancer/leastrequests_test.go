@@ -57,3 +57,35 @@ func TestLeastRequestsTiesUniform(t *testing.T) {
 		}
 	}
 }
+
+// TestLeastRequestsLargePool checks the sampled pick of a pool too large
+// to scan: with half the upstreams busy, a pick of the least loaded of 4
+// finds an idle one unless all 4 draws are busy (1 in 16), and never
+// picks the busiest upstream while it is the only one that busy.
+func TestLeastRequestsLargePool(t *testing.T) {
+	ups := manyUps(t, 2*balancer.LeastRequestsScanMax)
+	for i, u := range ups {
+		if i%2 == 1 {
+			u.Begin()
+		}
+	}
+	busiest := ups[1]
+	for range 5 {
+		busiest.Begin()
+	}
+	const n = 20000
+	got := countPicks(balancer.NewLeastRequests(), nil, ups, n)
+	idle := 0
+	for i, u := range ups {
+		if i%2 == 0 {
+			idle += got[u]
+		}
+	}
+	// 1 in 16 picks have no idle draw: 1250 of 20000, ± about 34.
+	if busy := n - idle; busy > 1500 {
+		t.Errorf("%d of %d picks went to a busy upstream; want about %d", busy, n, n/16)
+	}
+	if got[busiest] != 0 {
+		t.Errorf("the busiest upstream was picked %d times; want 0", got[busiest])
+	}
+}
