@@ -184,10 +184,28 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 		p.fail(w, r, err)
 		return
 	}
+	// From its admission on, an upstream counts the attempt in flight, the
+	// wait before a retry included, so that Drain, ejection and the load
+	// of the policies see it. What is open is recorded by the deferred
+	// call should a panic in user code (Rewrite, RetryPolicy.On, a Balancer
+	// or a Breaker) skip the normal path.
+	u.Begin()
+	var (
+		live    *attempt // made and not yet recorded
+		pending = true   // u admitted and begun, its attempt not made yet
+	)
+	defer func() {
+		switch {
+		case live != nil:
+			p.finish(r, live, ticket)
+		case pending:
+			p.abandon(u, ticket)
+		}
+	}()
 	for n := 1; ; n++ {
 		tr.add(u)
 		a := newAttempt(p, u, cacheKey)
-		u.Begin()
+		live, pending = a, false
 		actx, cancel := ctx, context.CancelFunc(nil)
 		if rs.perAttempt > 0 && upType == "" {
 			actx, cancel = context.WithTimeout(ctx, rs.perAttempt)
@@ -199,12 +217,22 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 		var nextTicket uint64
 		if again {
 			// Admitted before this answer is dropped: if no attempt can
-			// follow, this one is final.
+			// follow, this one is final. The retry comes out of the
+			// budget only once it is admitted.
 			var aerr error
 			next, nextTicket, aerr = p.admit(r, tr.others(p.Upstreams))
-			again = aerr == nil
+			switch {
+			case aerr != nil:
+				again = false
+			case !p.budget.withdraw(time.Now()):
+				again = false
+				if p.Breaker != nil {
+					p.Breaker.Done(nextTicket, Outcome{Class: balancer.Canceled})
+				}
+			}
 		}
 		if !again {
+			live = nil // deliverFinal records it, panic or not
 			p.deliverFinal(w, r, a, ticket, res, out, err, upType, cancel)
 			return
 		}
@@ -220,21 +248,31 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 			cancel()
 		}
 		p.logRetry(r, a, n, err)
+		live = nil
 		p.finish(r, a, ticket)
 
+		u, ticket, pending = next, nextTicket, true
+		u.Begin()
 		if !sleep(ctx, wait) {
-			if p.Breaker != nil {
-				// Admitted, never made: the breaker is told all the same.
-				p.Breaker.Done(nextTicket, Outcome{Class: balancer.Canceled})
-			}
+			pending = false
+			p.abandon(u, ticket) // admitted, never made
 			err := fmt.Errorf("%w: %w", ErrUpstreamTimeout, context.Cause(ctx))
 			if r.Context().Err() != nil {
 				err = fmt.Errorf("%w: %w", ErrClientGone, context.Cause(r.Context()))
 			}
-			p.fail(w, r, &Error{Op: "retry", Upstream: next.URL.Host, Err: err})
+			p.fail(w, r, &Error{Op: "retry", Upstream: u.URL.Host, Err: err})
 			return
 		}
-		u, ticket = next, nextTicket
+	}
+}
+
+// abandon records an attempt at u that was admitted and begun but never
+// made, as canceled, for the upstream and the breaker.
+func (p *Proxy) abandon(u *balancer.Upstream, ticket uint64) {
+	o := Outcome{Class: balancer.Canceled}
+	u.DoneAt(o, time.Now())
+	if p.Breaker != nil {
+		p.Breaker.Done(ticket, o)
 	}
 }
 
@@ -253,7 +291,7 @@ func (p *Proxy) deliverFinal(w http.ResponseWriter, r *http.Request, a *attempt,
 
 // retryable reports whether attempt a, the nth at r, may be followed by
 // another, and how long to wait before it. ctx is the request's, within
-// Proxy.Timeout. When it says yes it has taken the retry from the budget.
+// Proxy.Timeout. The budget is asked once the next attempt is admitted.
 func (p *Proxy) retryable(ctx context.Context, r *http.Request, a *attempt, n int, res *http.Response, out *http.Request, err error, rp *replay) (time.Duration, bool) {
 	rs := &p.retry
 	if n >= rs.attempts || ctx.Err() != nil {
@@ -296,9 +334,6 @@ func (p *Proxy) retryable(ctx context.Context, r *http.Request, a *attempt, n in
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
 		return 0, false // no time left for another attempt
-	}
-	if !p.budget.withdraw(time.Now()) {
-		return 0, false
 	}
 	return wait, true
 }

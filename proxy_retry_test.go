@@ -743,3 +743,63 @@ func BenchmarkProxyRetry(b *testing.B) {
 		})
 	}
 }
+
+// TestProxyRetryInflightDuringWait shows that the upstream admitted for a
+// retry counts it in flight during the wait before it, so that Drain waits
+// for it and the policies see the load; and that a client gone during the
+// wait leaves nothing in flight.
+func TestProxyRetryInflightDuringWait(t *testing.T) {
+	for _, cancelDuringWait := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			tr := &scriptTransport{step: failThen(1, 503, "Retry-After", "2")}
+			p := scriptProxy(tr, &gateway.RetryPolicy{MaxBackoff: 5 * time.Second})
+			p.Upstreams = balancer.MustPool("http://10.0.0.1:8080", "http://10.0.0.2:8080")
+			p.Balancer = &fakeBalancer{pick: func(ups []*balancer.Upstream) *balancer.Upstream { return ups[0] }}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan int)
+			go func() {
+				rec := httptest.NewRecorder()
+				p.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil).WithContext(ctx))
+				done <- rec.Code
+			}()
+			time.Sleep(time.Second) // within the 2s wait
+			synctest.Wait()
+			second := p.Upstreams.All()[1]
+			if n := second.Inflight(); n != 1 {
+				t.Errorf("during the wait, the next upstream has %d in flight; want 1", n)
+			}
+			if cancelDuringWait {
+				cancel()
+			}
+			code := <-done
+			for _, u := range p.Upstreams.All() {
+				if n := u.Inflight(); n != 0 {
+					t.Errorf("%s: %d in flight after the request; want 0", u, n)
+				}
+			}
+			if !cancelDuringWait && code != http.StatusOK {
+				t.Errorf("status = %d; want 200 from the retry", code)
+			}
+		})
+	}
+}
+
+// TestProxyRetryPanicRecordsAttempt shows that a panic in user code (here
+// Rewrite) leaves no attempt counted in flight, with or without retries.
+func TestProxyRetryPanicRecordsAttempt(t *testing.T) {
+	for _, retry := range []bool{false, true} {
+		p := scriptProxy(&scriptTransport{step: failThen(0, 200)}, nil)
+		p.Rewrite = func(*gateway.ProxyRequest) { panic("boom") }
+		if retry {
+			p.Retry = &gateway.RetryPolicy{}
+		}
+		func() {
+			defer func() { recover() }()
+			p.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		}()
+		if n := p.Upstreams.All()[0].Inflight(); n != 0 {
+			t.Errorf("retry %v: %d in flight after a panicking Rewrite; want 0", retry, n)
+		}
+	}
+}
