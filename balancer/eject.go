@@ -98,6 +98,8 @@ func (e Ejector) resolve() (*ejector, error) {
 // and comes back when its time is up. The return happens in the Done of
 // any member of the pool, so it needs no goroutine or timer; a pool with
 // no traffic at all keeps its ejected members out until it has some.
+// Should no member but ejected ones be able to serve (the others down or
+// draining), the ejected ones stay in rotation: better them than none.
 func (p *Pool) EjectOutliers(e Ejector) error {
 	r, err := e.resolve()
 	if err != nil {

@@ -164,3 +164,35 @@ func TestEjectDoneAllocs(t *testing.T) {
 		t.Errorf("Done with ejection on allocates %v times; want 0", n)
 	}
 }
+
+// TestEjectedServeWhenNoneElse shows that when every member that is not
+// ejected is down, the ejected ones stay in rotation rather than leave the
+// pool with none, and that the traffic they then get lets them back.
+func TestEjectedServeWhenNoneElse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pool := balancer.MustPool(urlsN(3)...)
+		if err := pool.EjectOutliers(balancer.Ejector{Consecutive: 1, BaseEjection: 10 * time.Second}); err != nil {
+			t.Fatal(err)
+		}
+		ups := pool.All()
+		a := ups[0]
+		attempt(a, balancer.ServerError, time.Millisecond)
+		if !a.Ejected() || len(pool.Healthy()) != 2 {
+			t.Fatalf("after a failed: ejected %v, %d in rotation; want true, 2", a.Ejected(), len(pool.Healthy()))
+		}
+		pool.SetHealthy(ups[1], false)
+		pool.SetHealthy(ups[2], false)
+		if h := pool.Healthy(); len(h) != 1 || h[0] != a {
+			t.Fatalf("with the others down, in rotation %v; want [%v]", h, a)
+		}
+		time.Sleep(11 * time.Second)
+		attempt(a, balancer.OK, time.Millisecond)
+		if a.Ejected() {
+			t.Error("a still ejected after its ejection ended and it answered")
+		}
+		pool.SetHealthy(ups[1], true)
+		if n := len(pool.Healthy()); n != 2 {
+			t.Errorf("after b came back, %d in rotation; want 2", n)
+		}
+	})
+}

@@ -230,24 +230,35 @@ func (p *Pool) Undrain(u *Upstream) {
 // rebuild publishes a new snapshot of the upstreams in rotation. The caller
 // holds p.mu, or is the constructor.
 func (p *Pool) rebuild() {
-	best, found := 0, false
-	for _, u := range p.all {
-		if p.inRotation(u) && (!found || u.Priority < best) {
-			best, found = u.Priority, true
-		}
-	}
-	h := make([]*Upstream, 0, len(p.all)+1)
-	for _, u := range p.all {
-		if p.inRotation(u) && u.Priority == best {
-			h = append(h, u)
-		}
+	h := p.rotation(true)
+	if len(h) == 0 {
+		// Only ejected members could serve: better them than no one. Their
+		// traffic is also what lets ejection judge them again and let them
+		// back; with no upstream in rotation no request would reach one.
+		h = p.rotation(false)
 	}
 	h = append(h, snapshotMark)[:len(h)] // see isSnapshot
 	p.healthy.Store(&h)
 }
 
-// inRotation reports whether u may take requests, its priority group
-// aside. The caller holds p.mu.
-func (p *Pool) inRotation(u *Upstream) bool {
-	return u.Healthy() && !u.Ejected() && !p.draining[u]
+// rotation returns the members of the best priority group that may take
+// requests, leaving out the ejected ones when withoutEjected is set, with
+// room for the snapshot mark. The caller holds p.mu.
+func (p *Pool) rotation(withoutEjected bool) []*Upstream {
+	in := func(u *Upstream) bool {
+		return u.Healthy() && !p.draining[u] && !(withoutEjected && u.Ejected())
+	}
+	best, found := 0, false
+	for _, u := range p.all {
+		if in(u) && (!found || u.Priority < best) {
+			best, found = u.Priority, true
+		}
+	}
+	h := make([]*Upstream, 0, len(p.all)+1)
+	for _, u := range p.all {
+		if in(u) && u.Priority == best {
+			h = append(h, u)
+		}
+	}
+	return h
 }
