@@ -124,10 +124,11 @@ func (m *mirrorState) start(r *http.Request) (*http.Request, *mirrorCopy) {
 	if hasBody && (r.ContentLength < 0 || r.ContentLength > m.maxBody) {
 		return r, nil
 	}
-	select {
-	case m.slots <- struct{}{}:
-	default:
-		return r, nil // all busy: this one is not copied
+	if len(m.slots) == cap(m.slots) {
+		return r, nil // all busy now: this one is not copied
+	}
+	if upgradeType(r.Header) != "" {
+		return r, nil // a tunnel is no request to repeat
 	}
 	c := &mirrorCopy{r: r}
 	if !hasBody {
@@ -191,13 +192,18 @@ func (m *mirrorState) send(c *mirrorCopy, p *Proxy) {
 	c.sealed = true
 	c.mu.Unlock()
 	if r.ContentLength > 0 && !whole {
-		<-m.slots // the primary did not read the body whole
-		return
+		return // the primary did not read the body whole
 	}
 	u := m.rr.Pick(r, m.pool.Healthy())
 	if u == nil {
-		<-m.slots
 		return
+	}
+	// The slot is taken only now, for the copy in flight: a primary that
+	// lasts (a stream, a slow upload) holds none.
+	select {
+	case m.slots <- struct{}{}:
+	default:
+		return // all busy: this one is not copied
 	}
 	// Built as the primary's outbound request is, Rewrite and
 	// X-Forwarded-* included, with the body that was kept.

@@ -168,3 +168,44 @@ func TestProxyMirrorShadowDown(t *testing.T) {
 		t.Errorf("shadow Requests, Failures = %d, %d; want 1, 1", u.Requests(), u.Failures())
 	}
 }
+
+// TestProxyMirrorLongPrimary shows that a primary request that lasts (a
+// stream) holds no mirror slot while it runs: with MaxConcurrent 1, a
+// request served meanwhile is still copied. The stream itself, copied
+// when it ends, is not waited for.
+func TestProxyMirrorLongPrimary(t *testing.T) {
+	shadow, hits := newShadow(t)
+	release, streaming := make(chan struct{}), make(chan struct{})
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/stream" {
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+			close(streaming)
+			<-release
+		}
+		io.WriteString(w, "ok")
+	})
+	p := proxyTo(t, up.URL)
+	p.Mirror = &gateway.Mirror{Upstreams: balancer.MustPool(shadow), MaxConcurrent: 1}
+	f := newFront(t, p)
+	ctx := boundedContext(t)
+	streamDone := make(chan struct{})
+	defer func() { // also when the test fails, so that the stream ends
+		close(release)
+		<-streamDone
+	}()
+	go func() {
+		defer close(streamDone)
+		req, _ := http.NewRequestWithContext(ctx, "GET", f.URL+"/stream", nil)
+		if res, err := f.Client().Do(req); err == nil {
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+	}()
+	wait(t, ctx, streaming, "the stream's head")
+	req, _ := http.NewRequestWithContext(ctx, "GET", f.URL+"/fast", nil)
+	roundTrip(t, f.Client(), req)
+	if h := wait(t, ctx, hits, "a copy"); h.path != "/fast" {
+		t.Errorf("copy went to %q; want /fast", h.path)
+	}
+}
