@@ -230,6 +230,53 @@ func echoStream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// duplexEcho POSTs to url through client with a body left open, checks
+// that a 200 comes back over HTTP/2 from an upstream that HTTP/2 reached,
+// then sends each message and reads its echo before sending the next, and
+// ends the body. It returns the response, its body read to the end. The
+// client waits for the response head before it sends anything, so a proxy
+// that holds back the head of a streamed response (or buffers its body)
+// makes it fail.
+func duplexEcho(t *testing.T, client *http.Client, url string, messages []string) *http.Response {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), watchdog)
+	t.Cleanup(cancel)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, err := http.NewRequestWithContext(ctx, "POST", url, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("Do: %v (the response head did not come before the request body)", err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	if res.StatusCode != http.StatusOK || res.ProtoMajor != 2 {
+		t.Fatalf("got %d over %s; want 200 over HTTP/2.0", res.StatusCode, res.Proto)
+	}
+	if got := res.Header.Get("X-Upstream-Proto"); got != "HTTP/2.0" {
+		t.Fatalf("upstream saw %s; want HTTP/2.0", got)
+	}
+	for i, msg := range messages {
+		if _, err := io.WriteString(pw, msg); err != nil {
+			t.Fatalf("message %d: write: %v", i, err)
+		}
+		got := make([]byte, len(msg))
+		if _, err := io.ReadFull(res.Body, got); err != nil {
+			t.Fatalf("message %d: read echo: %v", i, err)
+		}
+		if string(got) != msg {
+			t.Fatalf("message %d: echo = %.20q; want %.20q", i, got, msg)
+		}
+	}
+	pw.Close()
+	if rest, err := io.ReadAll(res.Body); err != nil || len(rest) != 0 {
+		t.Fatalf("after the request body ended: read %q, %v; want end of body", rest, err)
+	}
+	return res
+}
+
 // TestProxyH2FullDuplex sends messages on an open request body and reads
 // each echo from the open response body before sending the next, with
 // HTTP/2 on both sides of the gateway. The client waits for the response
@@ -241,44 +288,7 @@ func TestProxyH2FullDuplex(t *testing.T) {
 		t.Run(front, func(t *testing.T) {
 			p := h2Upstream(t, http.HandlerFunc(echoStream))
 			base, client := serveGateway(t, p, front)
-
-			ctx, cancel := context.WithTimeout(t.Context(), watchdog)
-			defer cancel()
-			pr, pw := io.Pipe()
-			defer pw.Close()
-			req, err := http.NewRequestWithContext(ctx, "POST", base+"/echo", pr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := client.Do(req)
-			if err != nil {
-				t.Fatalf("Do: %v (the response head did not come before the request body)", err)
-			}
-			defer res.Body.Close()
-			if res.ProtoMajor != 2 {
-				t.Fatalf("client got %s; want HTTP/2.0", res.Proto)
-			}
-			if got := res.Header.Get("X-Upstream-Proto"); got != "HTTP/2.0" {
-				t.Fatalf("upstream saw %s; want HTTP/2.0", got)
-			}
-
-			for i, msg := range messages {
-				if _, err := io.WriteString(pw, msg); err != nil {
-					t.Fatalf("message %d: write: %v", i, err)
-				}
-				got := make([]byte, len(msg))
-				if _, err := io.ReadFull(res.Body, got); err != nil {
-					t.Fatalf("message %d: read echo: %v", i, err)
-				}
-				if string(got) != msg {
-					t.Fatalf("message %d: echo = %.20q; want %.20q", i, got, msg)
-				}
-			}
-			pw.Close()
-			rest, err := io.ReadAll(res.Body)
-			if err != nil || len(rest) != 0 {
-				t.Fatalf("after the request body ended: read %q, %v; want end of body", rest, err)
-			}
+			duplexEcho(t, client, base+"/echo", messages)
 		})
 	}
 }

@@ -3,7 +3,6 @@ package gateway_test
 import (
 	"context"
 	"crypto/tls"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -57,41 +56,7 @@ func TestProxyXNetHTTP2(t *testing.T) {
 	base, _ := serveGateway(t, p, frontH2C)
 	client := xnetH2CClient(t)
 
-	ctx, cancel := context.WithTimeout(t.Context(), watchdog)
-	defer cancel()
-	pr, pw := io.Pipe()
-	defer pw.Close()
-	req, err := http.NewRequestWithContext(ctx, "POST", base+"/echo", pr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("Do: %v (the response head did not come before the request body)", err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK || res.ProtoMajor != 2 {
-		t.Fatalf("got %d over %s; want 200 over HTTP/2.0", res.StatusCode, res.Proto)
-	}
-	if got := res.Header.Get("X-Upstream-Proto"); got != "HTTP/2.0" {
-		t.Fatalf("upstream saw %s; want HTTP/2.0", got)
-	}
-	for i, msg := range []string{"ping", strings.Repeat("y", 20000), "pong"} {
-		if _, err := io.WriteString(pw, msg); err != nil {
-			t.Fatalf("message %d: write: %v", i, err)
-		}
-		got := make([]byte, len(msg))
-		if _, err := io.ReadFull(res.Body, got); err != nil {
-			t.Fatalf("message %d: read echo: %v", i, err)
-		}
-		if string(got) != msg {
-			t.Fatalf("message %d: echo = %.20q; want %.20q", i, got, msg)
-		}
-	}
-	pw.Close()
-	if rest, err := io.ReadAll(res.Body); err != nil || len(rest) != 0 {
-		t.Fatalf("after the request body ended: read %q, %v; want end of body", rest, err)
-	}
+	res := duplexEcho(t, client, base+"/echo", []string{"ping", strings.Repeat("y", 20000), "pong"})
 	if got := res.Trailer.Get("X-Sum"); got != "done" {
 		t.Fatalf("Trailer X-Sum = %q; want %q (trailers %v)", got, "done", res.Trailer)
 	}
