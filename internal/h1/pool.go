@@ -120,11 +120,7 @@ func (p *pool) put(c *conn) {
 	timeout := p.t.idleTimeout()
 	var drop []*conn
 	p.mu.Lock()
-	if len(p.waiters) > 0 {
-		w := p.waiters[0]
-		p.waiters = p.waiters[1:]
-		p.mu.Unlock()
-		w <- c
+	if p.handOver(c) {
 		return
 	}
 	// Lazy sweep: the oldest idle connections that have expired go.
@@ -153,11 +149,7 @@ func (p *pool) put(c *conn) {
 // to a waiter, who dials, else to the count.
 func (p *pool) release() {
 	p.mu.Lock()
-	if len(p.waiters) > 0 {
-		w := p.waiters[0]
-		p.waiters = p.waiters[1:]
-		p.mu.Unlock()
-		w <- nil
+	if p.handOver(nil) {
 		return
 	}
 	p.total--
@@ -172,4 +164,19 @@ func (p *pool) closeIdle() {
 	for _, c := range idle {
 		c.close()
 	}
+}
+
+// handOver gives c (nil: the slot to dial) to the longest waiter, if there
+// is one, and then unlocks p.mu. It is called with p.mu held, and leaves it
+// held when it reports false.
+func (p *pool) handOver(c *conn) bool {
+	if len(p.waiters) == 0 {
+		return false
+	}
+	w := p.waiters[0]
+	p.waiters[0] = nil
+	p.waiters = p.waiters[1:]
+	p.mu.Unlock()
+	w <- c
+	return true
 }
