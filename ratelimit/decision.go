@@ -1,5 +1,3 @@
-// Package ratelimit holds the vocabulary of rate limiting that the gateway's
-// Proxy consumes: the [Decision] a limiter returns for each request.
 package ratelimit
 
 import "time"
