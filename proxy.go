@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,27 @@ type Limiter interface {
 type Breaker interface {
 	Allow() (ticket uint64, err error)
 	Done(ticket uint64, o Outcome)
+}
+
+// UpstreamBreaker keeps one circuit for each upstream. Allow admits an
+// attempt at u or returns an error that wraps [ErrCircuitOpen]; every
+// admitted attempt is reported to Done with u, the ticket Allow gave and the
+// attempt's [Outcome]. Package breaker's PerUpstream is one.
+type UpstreamBreaker interface {
+	Allow(u *balancer.Upstream) (ticket uint64, err error)
+	Done(u *balancer.Upstream, ticket uint64, o Outcome)
+}
+
+// OpenCircuits is an optional ability of an [UpstreamBreaker]: it tells
+// which circuits are open, so that the Balancer is offered only the
+// upstreams that can take an attempt and spreads the load of the others
+// evenly. Without it the Proxy learns of an open circuit from Allow alone.
+type OpenCircuits interface {
+	// OpenCount returns how many circuits are open now. While it is zero
+	// the Proxy asks nothing more, so it must be cheap.
+	OpenCount() int
+	// Open reports whether u's circuit would refuse an attempt now.
+	Open(u *balancer.Upstream) bool
 }
 
 // Cache stores responses. Get returns the entry stored under key, if any;
@@ -86,11 +108,15 @@ type ProxyRequest struct {
 //  1. Limiter: a refused request gets 429 with Retry-After.
 //  2. Cache lookup: a fresh stored response is served at once.
 //  3. Balancer pick among the pool's healthy upstreams: none gives 503.
-//  4. Breaker admit: an open circuit gives 503.
+//     With an UpstreamBreaker that reports [OpenCircuits], the upstreams
+//     whose circuit is open are left out of the choice.
+//  4. Breaker admit: an open circuit gives 503. Then the UpstreamBreaker
+//     admits the picked upstream; when its circuit refuses, the Balancer
+//     picks again among the others, and 503 comes only when none is left.
 //  5. Round trip to the upstream, within DialTimeout,
 //     ResponseHeaderTimeout and Timeout.
 //  6. Outcome recorded: one [Outcome] goes to the upstream's counters and
-//     the breaker.
+//     the breakers.
 //  7. Cache store, when the response may be stored.
 //
 // With Mirror set, a share of the requests that pass step 2 are also
@@ -122,7 +148,7 @@ type ProxyRequest struct {
 //     response goes to the client.
 //   - Each attempt asks the Balancer again, offered the healthy upstreams
 //     not tried yet (all of them when every one has been tried), and the
-//     Breaker admits each one. When no upstream is picked or the breaker
+//     breakers admit each one. When no upstream is picked or the breaker
 //     refuses, the attempt before is final.
 //   - Each attempt gets its own [Outcome], for its upstream's counters and
 //     the breaker. Timeout covers all the attempts and the waits between
@@ -158,8 +184,14 @@ type Proxy struct {
 	// IP address as the connection shows it (r.RemoteAddr without the port).
 	LimitKey func(*http.Request) string
 
-	// Breaker, when not nil, admits each attempt and learns its outcome.
+	// Breaker, when not nil, admits each attempt and learns its outcome:
+	// one circuit for everything the Proxy sends. Nil: none.
 	Breaker Breaker
+	// UpstreamBreaker, when not nil, keeps a circuit for each upstream.
+	// When the picked upstream's circuit refuses an attempt, the Balancer
+	// picks again among the others; the request fails with 503 only when
+	// every healthy upstream refuses. Nil: none.
+	UpstreamBreaker UpstreamBreaker
 
 	// Retry, when not nil, sends a request that failed again, by the rules
 	// above and the policy's own. Nil: every request gets one attempt.
@@ -412,7 +444,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	u, ticket, err := p.admit(r, nil)
+	u, tickets, err := p.admit(r, nil)
 	if err != nil {
 		p.fail(w, r, err)
 		return
@@ -422,49 +454,136 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Deferred so that the outcome is recorded even when the copy aborts
 	// the handler with http.ErrAbortHandler. The cache store comes after
 	// it, as the pipeline's order says.
-	defer p.finish(r, a, ticket)
+	defer p.finish(r, a, tickets)
 	a.serve(w, r)
 }
 
+// admission holds the tickets of the breakers that admitted an attempt, to
+// be given back with its outcome.
+type admission struct {
+	proxy, upstream uint64
+}
+
 // admit picks the upstream for the next attempt at r among ups (nil: the
-// pool's healthy upstreams) and has the Breaker admit the attempt.
-func (p *Proxy) admit(r *http.Request, ups []*balancer.Upstream) (*balancer.Upstream, uint64, error) {
+// pool's healthy upstreams) and has the breakers admit the attempt.
+func (p *Proxy) admit(r *http.Request, ups []*balancer.Upstream) (*balancer.Upstream, admission, error) {
 	if ups == nil && p.Upstreams != nil {
 		ups = p.Upstreams.Healthy()
 	}
-	var u *balancer.Upstream
-	if p.Balancer != nil {
-		u = p.Balancer.Pick(r, ups)
-	} else {
-		u = p.rr.Pick(r, ups)
-	}
-	if u == nil {
-		return nil, 0, &Error{Op: "balance", Err: ErrNoUpstream}
-	}
-	var ticket uint64
-	if p.Breaker != nil {
-		t, err := p.Breaker.Allow()
-		if err != nil {
-			return nil, 0, &Error{Op: "breaker", Upstream: u.URL.Host, Err: err}
+	// scratch, when not nil, is a pooled copy of the candidates that ups
+	// points into, for the upstream breaker to strike out.
+	var scratch *[]*balancer.Upstream
+	if oc, ok := p.UpstreamBreaker.(OpenCircuits); ok && len(ups) > 1 && oc.OpenCount() > 0 {
+		scratch = upstreamSlices.Get().(*[]*balancer.Upstream)
+		defer releaseUpstreams(scratch)
+		closed := (*scratch)[:0]
+		for _, u := range ups {
+			if !oc.Open(u) {
+				closed = append(closed, u)
+			}
 		}
-		ticket = t
+		*scratch = closed
+		if len(closed) > 0 {
+			ups = closed
+		}
 	}
-	return u, ticket, nil
+	u := p.pick(r, ups)
+	if u == nil {
+		return nil, admission{}, &Error{Op: "balance", Err: ErrNoUpstream}
+	}
+	var t admission
+	if p.Breaker != nil {
+		var err error
+		if t.proxy, err = p.Breaker.Allow(); err != nil {
+			return nil, admission{}, &Error{Op: "breaker", Upstream: u.URL.Host, Err: err}
+		}
+	}
+	if p.UpstreamBreaker != nil {
+		var err error
+		if t.upstream, err = p.UpstreamBreaker.Allow(u); err != nil {
+			if scratch == nil {
+				scratch = upstreamSlices.Get().(*[]*balancer.Upstream)
+				defer releaseUpstreams(scratch)
+			}
+			*scratch = append((*scratch)[:0], ups...) // a no-op copy when ups is already *scratch
+			if u, t.upstream, err = p.admitOther(r, scratch, u, err); err != nil {
+				if p.Breaker != nil {
+					p.Breaker.Done(t.proxy, Outcome{Class: balancer.Refused})
+				}
+				return nil, admission{}, err
+			}
+		}
+	}
+	return u, t, nil
 }
 
-// finish records the outcome of a, an attempt at r admitted with ticket,
+// pick has the Balancer, or round robin, choose among ups.
+func (p *Proxy) pick(r *http.Request, ups []*balancer.Upstream) *balancer.Upstream {
+	if p.Balancer != nil {
+		return p.Balancer.Pick(r, ups)
+	}
+	return p.rr.Pick(r, ups)
+}
+
+// admitOther picks again among the candidates in *rest without refused,
+// whose circuit turned the attempt away with err, until an upstream's
+// circuit admits it or none is left. It strikes refused upstreams out of
+// *rest in place.
+func (p *Proxy) admitOther(r *http.Request, rest *[]*balancer.Upstream, refused *balancer.Upstream, err error) (*balancer.Upstream, uint64, error) {
+	for {
+		if i := slices.Index(*rest, refused); i >= 0 {
+			*rest = slices.Delete(*rest, i, i+1)
+		}
+		var u *balancer.Upstream
+		if len(*rest) > 0 {
+			u = p.pick(r, *rest)
+		}
+		if u == nil {
+			return nil, 0, &Error{Op: "breaker", Upstream: refused.URL.Host, Err: err}
+		}
+		t, e := p.UpstreamBreaker.Allow(u)
+		if e == nil {
+			return u, t, nil
+		}
+		refused, err = u, e
+	}
+}
+
+// upstreamSlices holds scratch lists of upstreams for admit, so that an
+// open circuit costs no allocation.
+var upstreamSlices = sync.Pool{New: func() any {
+	s := make([]*balancer.Upstream, 0, 8)
+	return &s
+}}
+
+func releaseUpstreams(s *[]*balancer.Upstream) {
+	clear((*s)[:cap(*s)])
+	*s = (*s)[:0]
+	upstreamSlices.Put(s)
+}
+
+// finish records the outcome of a, an attempt at r admitted with tickets,
 // stores the response it copied when it is to be cached, and releases a.
-func (p *Proxy) finish(r *http.Request, a *attempt, ticket uint64) {
+func (p *Proxy) finish(r *http.Request, a *attempt, t admission) {
 	now := time.Now() // one clock read for both
 	a.o.Duration = now.Sub(a.start)
 	a.u.DoneAt(a.o, now)
-	if p.Breaker != nil {
-		p.Breaker.Done(ticket, a.o)
-	}
+	p.breakersDone(a.u, t, a.o)
 	if a.entry != nil {
 		p.Cache.Set(r.Context(), a.cacheKey, a.entry)
 	}
 	a.release()
+}
+
+// breakersDone gives the breakers that admitted an attempt at u with t its
+// outcome o.
+func (p *Proxy) breakersDone(u *balancer.Upstream, t admission, o Outcome) {
+	if p.Breaker != nil {
+		p.Breaker.Done(t.proxy, o)
+	}
+	if p.UpstreamBreaker != nil {
+		p.UpstreamBreaker.Done(u, t.upstream, o)
+	}
 }
 
 // limit asks the Limiter about r.

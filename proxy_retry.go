@@ -179,7 +179,7 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 	tr := triedSets.Get().(*triedSet)
 	defer tr.release()
 
-	u, ticket, err := p.admit(r, nil)
+	u, tickets, err := p.admit(r, nil)
 	if err != nil {
 		p.fail(w, r, err)
 		return
@@ -197,9 +197,9 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 	defer func() {
 		switch {
 		case live != nil:
-			p.finish(r, live, ticket)
+			p.finish(r, live, tickets)
 		case pending:
-			p.abandon(u, ticket)
+			p.abandon(u, tickets)
 		}
 	}()
 	for n := 1; ; n++ {
@@ -214,26 +214,24 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 
 		wait, again := p.retryable(ctx, r, a, n, res, out, err, rp)
 		var next *balancer.Upstream
-		var nextTicket uint64
+		var nextTickets admission
 		if again {
 			// Admitted before this answer is dropped: if no attempt can
 			// follow, this one is final. The retry comes out of the
 			// budget only once it is admitted.
 			var aerr error
-			next, nextTicket, aerr = p.admit(r, tr.others(p.Upstreams))
+			next, nextTickets, aerr = p.admit(r, tr.others(p.Upstreams))
 			switch {
 			case aerr != nil:
 				again = false
 			case !p.budget.withdraw(time.Now()):
 				again = false
-				if p.Breaker != nil {
-					p.Breaker.Done(nextTicket, Outcome{Class: balancer.Canceled})
-				}
+				p.breakersDone(next, nextTickets, Outcome{Class: balancer.Canceled})
 			}
 		}
 		if !again {
 			live = nil // deliverFinal records it, panic or not
-			p.deliverFinal(w, r, a, ticket, res, out, err, upType, cancel)
+			p.deliverFinal(w, r, a, tickets, res, out, err, upType, cancel)
 			return
 		}
 
@@ -249,13 +247,13 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 		}
 		p.logRetry(r, a, n, err)
 		live = nil
-		p.finish(r, a, ticket)
+		p.finish(r, a, tickets)
 
-		u, ticket, pending = next, nextTicket, true
+		u, tickets, pending = next, nextTickets, true
 		u.Begin()
 		if !sleep(ctx, wait) {
 			pending = false
-			p.abandon(u, ticket) // admitted, never made
+			p.abandon(u, tickets) // admitted, never made
 			err := fmt.Errorf("%w: %w", ErrUpstreamTimeout, context.Cause(ctx))
 			if r.Context().Err() != nil {
 				err = fmt.Errorf("%w: %w", ErrClientGone, context.Cause(r.Context()))
@@ -268,18 +266,16 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 
 // abandon records an attempt at u that was admitted and begun but never
 // made, as canceled, for the upstream and the breaker.
-func (p *Proxy) abandon(u *balancer.Upstream, ticket uint64) {
+func (p *Proxy) abandon(u *balancer.Upstream, t admission) {
 	o := Outcome{Class: balancer.Canceled}
 	u.DoneAt(o, time.Now())
-	if p.Breaker != nil {
-		p.Breaker.Done(ticket, o)
-	}
+	p.breakersDone(u, t, o)
 }
 
 // deliverFinal writes the final attempt's answer to w and records it.
-func (p *Proxy) deliverFinal(w http.ResponseWriter, r *http.Request, a *attempt, ticket uint64, res *http.Response, out *http.Request, err error, upType string, cancel context.CancelFunc) {
+func (p *Proxy) deliverFinal(w http.ResponseWriter, r *http.Request, a *attempt, t admission, res *http.Response, out *http.Request, err error, upType string, cancel context.CancelFunc) {
 	// Deferred, as in ServeHTTP, for http.ErrAbortHandler.
-	defer p.finish(r, a, ticket)
+	defer p.finish(r, a, t)
 	if cancel != nil {
 		defer cancel()
 	}
