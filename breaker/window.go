@@ -1,0 +1,90 @@
+package breaker
+
+import (
+	"math"
+	"math/bits"
+	"sync/atomic"
+)
+
+// noEpoch marks a bucket that holds no calls: far enough below any epoch
+// that it never falls in a window.
+const noEpoch = math.MinInt64 / 2
+
+// window is the rolling window: a ring of buckets, each holding the calls
+// of one epoch. An epoch is a span of time (time-based window) or of call
+// numbers (count-based). The window is the current epoch and the n−1
+// before it.
+//
+// It takes no lock: a bucket is claimed for a new epoch by a CAS on its
+// stamp, and its counts are atomics. The price is at the edge of a bucket:
+// a call recorded while another goroutine claims the bucket for the next
+// epoch may be lost, or counted in the next epoch. It is one call among
+// many, and the window is a statistic; a lock around each record would
+// cost more than the call it counts under contention.
+type window struct {
+	buckets []bucket
+	mask    int64 // len(buckets)−1; the ring's length is a power of two, so a mask replaces a division
+	n       int64 // the number of epochs in the window, ≤ len(buckets)
+}
+
+// bucket holds the calls of one epoch.
+type bucket struct {
+	stamp atomic.Int64  // the epoch the counts belong to; noEpoch: none
+	calls atomic.Uint64 // calls<<32 | failures: one atomic add records a call, failed or not
+	slow  atomic.Uint64 // slow calls
+}
+
+func newWindow(n int) window {
+	size := 1 << bits.Len(uint(n-1)) // n rounded up to a power of two
+	w := window{buckets: make([]bucket, size), mask: int64(size - 1), n: int64(n)}
+	w.reset()
+	return w
+}
+
+// record counts one call that ended in epoch.
+func (w *window) record(epoch int64, failed, slow bool) {
+	b := &w.buckets[epoch&w.mask]
+	if s := b.stamp.Load(); s != epoch {
+		// The bucket holds an older epoch (or one that is newer than
+		// this call, whose goroutine was delayed: then the call counts
+		// with the newer ones). The goroutine that wins the CAS empties
+		// it; the others count in it as it is.
+		if s < epoch && b.stamp.CompareAndSwap(s, epoch) {
+			b.calls.Store(0)
+			b.slow.Store(0)
+		}
+	}
+	d := uint64(1) << 32
+	if failed {
+		d++
+	}
+	b.calls.Add(d)
+	if slow {
+		b.slow.Add(1)
+	}
+}
+
+// sum returns the calls, failures and slow calls of the window that ends
+// with epoch.
+func (w *window) sum(epoch int64) (calls, failures, slow int64) {
+	for i := range w.buckets {
+		b := &w.buckets[i]
+		if s := b.stamp.Load(); s > epoch-w.n && s <= epoch {
+			v := b.calls.Load()
+			calls += int64(v >> 32)
+			failures += int64(v & math.MaxUint32)
+			slow += int64(b.slow.Load())
+		}
+	}
+	return calls, failures, slow
+}
+
+// reset empties the window.
+func (w *window) reset() {
+	for i := range w.buckets {
+		b := &w.buckets[i]
+		b.stamp.Store(noEpoch)
+		b.calls.Store(0)
+		b.slow.Store(0)
+	}
+}
