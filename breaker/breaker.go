@@ -68,10 +68,9 @@ type Breaker struct {
 	// Fixed at New.
 	start       time.Time // the origin of the breaker's clock (monotonic)
 	name        string
-	isFailure   func(balancer.Outcome) bool
-	slowCall    time.Duration // 0: no call is slow
-	bucketNs    int64         // time-based window: the length of a bucket; 0: count-based window
-	perBucket   int64         // count-based window: the calls in a bucket
+	isFailure   func(balancer.Outcome) bool // nil: Outcome.Failed, called directly, which inlines
+	slowCall    time.Duration               // 0: no call is slow
+	bucketNs    int64                       // time-based window: the length of a bucket; 0: count-based window
 	minCalls    int64
 	failureRate float64
 	slowRate    float64
@@ -85,10 +84,9 @@ type Breaker struct {
 	// Written by Done in the closed state, kept away from the state word
 	// so that these writes do not slow the loads of Allow on other cores.
 	_           [64]byte
-	consecutive atomic.Int64  // failures since the last success
-	seq         atomic.Uint64 // count-based window: the calls recorded so far
-	_           [64]byte
-	win         window
+	consecutive atomic.Int64 // failures since the last success
+	_           [56]byte
+	win         *window // a pointer: its buckets are written by every Done, as consecutive is not
 
 	mu sync.Mutex // guards changes of state (the state word but for probe admission, openUntil) and all below
 	// trips is the number of trips since the circuit last closed, for the
@@ -128,15 +126,15 @@ func newBreaker(s Settings, name string) *Breaker {
 		maxOpen:     s.MaxOpenTimeout,
 		probes:      uint64(s.HalfOpenProbes),
 		onChange:    s.OnStateChange,
-		win:         newWindow(s.Buckets),
 	}
 	if s.ConsecutiveFailures > 0 {
 		b.consecLimit = int64(s.ConsecutiveFailures)
 	}
 	if s.WindowCalls > 0 {
-		b.perBucket = int64(max(s.WindowCalls/s.Buckets, 1))
+		b.win = newWindow(s.Buckets, max(s.WindowCalls/s.Buckets, 1))
 	} else {
 		b.bucketNs = int64(s.Window) / int64(s.Buckets)
+		b.win = newWindow(s.Buckets, 0)
 	}
 	b.openErr = &OpenError{b: b}
 	b.state.Store(1<<genShift | uint64(Closed))
@@ -236,18 +234,26 @@ func (b *Breaker) Done(ticket uint64, o balancer.Outcome) {
 	}
 }
 
+// failed tells whether o is a failure, by Settings.IsFailure.
+func (b *Breaker) failed(o balancer.Outcome) bool {
+	if b.isFailure == nil {
+		return o.Failed()
+	}
+	return b.isFailure(o)
+}
+
 // record counts a call in the closed state w and trips the circuit when a
 // rule says so.
 func (b *Breaker) record(w uint64, o balancer.Outcome) {
-	failed := b.isFailure(o)
+	failed := b.failed(o)
 	slow := b.slowCall > 0 && o.Duration > b.slowCall
 	var epoch int64
 	if b.bucketNs > 0 {
 		epoch = b.now() / b.bucketNs
+		b.win.record(epoch, failed, slow)
 	} else {
-		epoch = int64(b.seq.Add(1)-1) / b.perBucket
+		epoch = b.win.recordCount(failed, slow)
 	}
-	b.win.record(epoch, failed, slow)
 	switch {
 	case failed:
 		if b.consecLimit > 0 && b.consecutive.Add(1) >= b.consecLimit {
@@ -335,7 +341,7 @@ func (b *Breaker) release(ticket uint64) {
 // probe records the outcome of a probe admitted with ticket, and closes or
 // opens the circuit once the probes decide.
 func (b *Breaker) probe(ticket uint64, o balancer.Outcome) {
-	failed := b.isFailure(o)
+	failed := b.failed(o)
 	slow := b.slowCall > 0 && o.Duration > b.slowCall
 	b.mu.Lock()
 	w := b.state.Load()

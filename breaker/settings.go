@@ -244,9 +244,6 @@ func (s Settings) withDefaults() Settings {
 	if s.FailureRate == 0 {
 		s.FailureRate = DefaultFailureRate
 	}
-	if s.IsFailure == nil {
-		s.IsFailure = balancer.Outcome.Failed
-	}
 	if s.SlowCallRate == 0 {
 		s.SlowCallRate = DefaultSlowCallRate
 	}

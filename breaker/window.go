@@ -25,6 +25,13 @@ type window struct {
 	buckets []bucket
 	mask    int64 // len(buckets)−1; the ring's length is a power of two, so a mask replaces a division
 	n       int64 // the number of epochs in the window, ≤ len(buckets)
+
+	// Count-based: the epoch being filled, and how many calls fill one.
+	// cur is read by every record and written once per bucket, so it
+	// stays in every core's cache; counting the calls in the bucket itself
+	// spares a second contended counter.
+	cur       atomic.Int64
+	perBucket uint64
 }
 
 // bucket holds the calls of one epoch.
@@ -34,14 +41,16 @@ type bucket struct {
 	slow  atomic.Uint64 // slow calls
 }
 
-func newWindow(n int) window {
+// newWindow returns a window of n buckets: count-based of perBucket calls
+// each, or time-based when perBucket is 0.
+func newWindow(n, perBucket int) *window {
 	size := 1 << bits.Len(uint(n-1)) // n rounded up to a power of two
-	w := window{buckets: make([]bucket, size), mask: int64(size - 1), n: int64(n)}
+	w := &window{buckets: make([]bucket, size), mask: int64(size - 1), n: int64(n), perBucket: uint64(perBucket)}
 	w.reset()
 	return w
 }
 
-// record counts one call that ended in epoch.
+// record counts one call that ended in epoch, in a time-based window.
 func (w *window) record(epoch int64, failed, slow bool) {
 	b := &w.buckets[epoch&w.mask]
 	if s := b.stamp.Load(); s != epoch {
@@ -64,6 +73,30 @@ func (w *window) record(epoch int64, failed, slow bool) {
 	}
 }
 
+// recordCount counts one call in a count-based window and returns the
+// epoch it was counted in. The call that fills the bucket empties the
+// next one, then moves cur on to it; calls that come in between count in
+// the full bucket, which then holds a few more than perBucket.
+func (w *window) recordCount(failed, slow bool) (epoch int64) {
+	epoch = w.cur.Load()
+	b := &w.buckets[epoch&w.mask]
+	d := uint64(1) << 32
+	if failed {
+		d++
+	}
+	if b.calls.Add(d)>>32 == w.perBucket {
+		next := &w.buckets[(epoch+1)&w.mask]
+		next.calls.Store(0)
+		next.slow.Store(0)
+		next.stamp.Store(epoch + 1)
+		w.cur.Store(epoch + 1)
+	}
+	if slow {
+		b.slow.Add(1)
+	}
+	return epoch
+}
+
 // sum returns the calls, failures and slow calls of the window that ends
 // with epoch.
 func (w *window) sum(epoch int64) (calls, failures, slow int64) {
@@ -81,9 +114,13 @@ func (w *window) sum(epoch int64) (calls, failures, slow int64) {
 
 // reset empties the window.
 func (w *window) reset() {
+	w.cur.Store(0)
+	w.buckets[0].stamp.Store(0) // for recordCount, which does not claim buckets
 	for i := range w.buckets {
 		b := &w.buckets[i]
-		b.stamp.Store(noEpoch)
+		if i > 0 || w.perBucket == 0 {
+			b.stamp.Store(noEpoch)
+		}
 		b.calls.Store(0)
 		b.slow.Store(0)
 	}
