@@ -51,6 +51,10 @@ func done(t int, o balancer.Outcome, want breaker.State) step {
 }
 
 func (s step) String() string {
+	switch {
+	case s.refused:
+		return s.op + " (refused)"
+	}
 	switch s.op {
 	case "call":
 		return fmt.Sprintf("call %d × %v/%d (%v)", s.n, s.o.Class, s.o.Status, s.o.Duration)
