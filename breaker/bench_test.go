@@ -81,6 +81,21 @@ func BenchmarkAllowDone(b *testing.B) {
 	}
 }
 
+// BenchmarkDoneAt measures Allow and DoneAt with a time the caller read
+// anyway (as a proxy does for its other counters): the time-based window
+// without a clock read of its own.
+func BenchmarkDoneAt(b *testing.B) {
+	br := breaker.New(breaker.Settings{})
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		ticket, err := br.Allow()
+		if err == nil {
+			br.DoneAt(ticket, ok, now)
+		}
+	}
+}
+
 // BenchmarkGobreaker measures github.com/sony/gobreaker/v2 in the same
 // states, for comparison: its TwoStepCircuitBreaker, whose Allow and done
 // are the nearest to Allow and Done, and its CircuitBreaker.Execute with
@@ -226,6 +241,9 @@ func TestAllowDoneAllocs(t *testing.T) {
 			}
 			_ = br.State()
 			_ = br.RetryAfter()
+			if ticket, err := br.Allow(); err == nil {
+				br.DoneAt(ticket, ok, time.Now())
+			}
 		})
 		if got != 0 {
 			t.Errorf("%s: Allow and Done allocate %v times; want 0", c.name, got)

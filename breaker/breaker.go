@@ -214,7 +214,19 @@ func (b *Breaker) Allow() (ticket uint64, err error) {
 // not counted (and gives a probe's place to another call). A ticket from
 // an earlier state (before the circuit tripped, or closed) is ignored.
 // Done allocates nothing.
-func (b *Breaker) Done(ticket uint64, o balancer.Outcome) {
+func (b *Breaker) Done(ticket uint64, o balancer.Outcome) { b.done(ticket, o, -1) }
+
+// DoneAt is [Breaker.Done] for a caller that holds the time the call
+// ended, as a proxy that reads the clock once for all its counters does:
+// a time-based window then reads no clock of its own, which is most of
+// the cost of Done. now should carry a monotonic reading (as time.Now's
+// does); a time earlier than the breaker's making counts at its making.
+func (b *Breaker) DoneAt(ticket uint64, o balancer.Outcome, now time.Time) {
+	b.done(ticket, o, max(int64(now.Sub(b.start)), 0))
+}
+
+// done is Done with the time on the breaker's clock, or −1 to read it.
+func (b *Breaker) done(ticket uint64, o balancer.Outcome, now int64) {
 	w := b.state.Load()
 	if w>>genShift != ticket>>genShift {
 		return // admitted in an earlier generation: it does not count in this one
@@ -223,7 +235,7 @@ func (b *Breaker) Done(ticket uint64, o balancer.Outcome) {
 	switch State(w & stateMask) {
 	case Closed:
 		if !ignored {
-			b.record(w, o)
+			b.record(w, o, now)
 		}
 	case HalfOpen:
 		if ignored {
@@ -242,14 +254,17 @@ func (b *Breaker) failed(o balancer.Outcome) bool {
 	return b.isFailure(o)
 }
 
-// record counts a call in the closed state w and trips the circuit when a
-// rule says so.
-func (b *Breaker) record(w uint64, o balancer.Outcome) {
+// record counts a call that ended at now (−1: read the clock) in the
+// closed state w, and trips the circuit when a rule says so.
+func (b *Breaker) record(w uint64, o balancer.Outcome, now int64) {
 	failed := b.failed(o)
 	slow := b.slowCall > 0 && o.Duration > b.slowCall
 	var epoch int64
 	if b.bucketNs > 0 {
-		epoch = b.now() / b.bucketNs
+		if now < 0 {
+			now = b.now()
+		}
+		epoch = now / b.bucketNs
 		b.win.record(epoch, failed, slow)
 	} else {
 		epoch = b.win.recordCount(failed, slow)

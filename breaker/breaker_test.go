@@ -404,3 +404,37 @@ func TestOpenErrorUnnamed(t *testing.T) {
 		t.Errorf("Allow() = %q; want %q", got, want)
 	}
 }
+
+// TestDoneAt shows that DoneAt places a call in the time-based window by
+// the time it is given, not by the clock.
+func TestDoneAt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		time.Sleep(time.Minute)
+		b := breaker.New(rateOnly)
+		time.Sleep(time.Minute)
+		for range 19 {
+			ticket, _ := b.Allow()
+			b.DoneAt(ticket, fail, time.Now().Add(-11*time.Second)) // ended before the window
+		}
+		for range 5 {
+			ticket, _ := b.Allow()
+			b.DoneAt(ticket, fail, time.Now().Add(-2*time.Hour)) // before the breaker was made
+		}
+		callOnce(b, fail)
+		if got := b.State(); got != breaker.Closed {
+			t.Fatalf("State() = %v; want closed: the calls given times out of the window must not count", got)
+		}
+		for range 18 {
+			ticket, _ := b.Allow()
+			b.DoneAt(ticket, fail, time.Now().Add(-9*time.Second))
+		}
+		if got := b.State(); got != breaker.Closed {
+			t.Fatalf("State() = %v; want closed: 19 calls are below MinCalls", got)
+		}
+		ticket, _ := b.Allow()
+		b.DoneAt(ticket, fail, time.Now())
+		if got := b.State(); got != breaker.Open {
+			t.Fatalf("State() = %v; want open: 20 failures within the window", got)
+		}
+	})
+}

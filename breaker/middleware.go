@@ -50,10 +50,14 @@ func Middleware(b *Breaker) func(http.Handler) http.Handler {
 			}
 			rec := recorders.Get().(*recorder)
 			rec.ResponseWriter, rec.status = w, 0
-			start := time.Now()
+			// The breaker's clock: one monotonic read at each end, and
+			// the second serves Done too (time.Now would read the wall
+			// clock as well, which costs as much again).
+			start := b.now()
 			returned := false
 			defer func() {
-				o := balancer.Outcome{Status: rec.status, Duration: time.Since(start)}
+				end := b.now()
+				o := balancer.Outcome{Status: rec.status, Duration: time.Duration(end - start)}
 				switch err := r.Context().Err(); {
 				case err == context.Canceled:
 					o.Class = balancer.Canceled
@@ -65,7 +69,7 @@ func Middleware(b *Breaker) func(http.Handler) http.Handler {
 				if o.Status == 0 && returned {
 					o.Status = http.StatusOK
 				}
-				b.Done(ticket, o)
+				b.done(ticket, o, end)
 				rec.ResponseWriter = nil
 				recorders.Put(rec)
 			}()

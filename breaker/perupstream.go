@@ -3,6 +3,7 @@ package breaker
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 	"weak"
 
@@ -125,6 +126,14 @@ func (p *PerUpstream) Allow(u *balancer.Upstream) (ticket uint64, err error) {
 func (p *PerUpstream) Done(u *balancer.Upstream, ticket uint64, o balancer.Outcome) {
 	if b := p.lookup(u); b != nil {
 		b.Done(ticket, o)
+	}
+}
+
+// DoneAt is [PerUpstream.Done] for a caller that holds the time the
+// attempt ended; see [Breaker.DoneAt].
+func (p *PerUpstream) DoneAt(u *balancer.Upstream, ticket uint64, o balancer.Outcome, now time.Time) {
+	if b := p.lookup(u); b != nil {
+		b.DoneAt(ticket, o, now)
 	}
 }
 

@@ -82,6 +82,15 @@ func TestPerUpstreamIsolation(t *testing.T) {
 			t.Errorf("after the probe: State(a), Open(a) = %v, %v; want closed, false", p.State(a), p.Open(a))
 		}
 		p.Done(mustUpstream(t, 3), 1, fail) // an upstream never admitted: ignored
+		p.DoneAt(mustUpstream(t, 4), 1, fail, time.Now())
+		// DoneAt counts as Done does.
+		for range 2 {
+			ticket, _ := p.Allow(b)
+			p.DoneAt(b, ticket, fail, time.Now())
+		}
+		if p.State(b) != breaker.Open {
+			t.Errorf("State(b) after 2 failures by DoneAt = %v; want open", p.State(b))
+		}
 		if p.Len() != 2 {
 			t.Errorf("Len() = %d; want 2", p.Len())
 		}
@@ -184,6 +193,9 @@ func TestPerUpstreamAllocs(t *testing.T) {
 		}
 		_ = p.Open(u)
 		_ = p.State(u)
+		if ticket, err := p.Allow(u); err == nil {
+			p.DoneAt(u, ticket, ok, time.Now())
+		}
 	})
 	if got != 0 {
 		t.Errorf("PerUpstream Allow, Done, Open and State allocate %v times; want 0", got)

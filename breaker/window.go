@@ -97,9 +97,14 @@ func (w *window) recordCount(failed, slow bool) (epoch int64) {
 	return epoch
 }
 
-// sum returns the calls, failures and slow calls of the window that ends
-// with epoch.
+// sum returns the calls, failures and slow calls of the window. The
+// window ends with the newest epoch recorded, at least epoch (that of the
+// call just recorded): a call given a time in the past (by DoneAt) is
+// judged with the calls that came after it.
 func (w *window) sum(epoch int64) (calls, failures, slow int64) {
+	for i := range w.buckets {
+		epoch = max(epoch, w.buckets[i].stamp.Load())
+	}
 	for i := range w.buckets {
 		b := &w.buckets[i]
 		if s := b.stamp.Load(); s > epoch-w.n && s <= epoch {
