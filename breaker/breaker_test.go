@@ -316,6 +316,11 @@ func TestTransitions(t *testing.T) {
 			call(1, ok, closed),   // 9 of 20
 			call(1, fail, open),   // bucket 2: bucket 0 is out: 10 of 11
 		}},
+		{"count window: a full window holds WindowCalls calls", breaker.Settings{ConsecutiveFailures: breaker.Never, WindowCalls: 10, Buckets: 2, MinCalls: 10}, []step{
+			call(5, ok, closed),
+			call(4, fail, closed),
+			call(1, fail, open), // 5 of 10
+		}},
 		{"count window does not age", breaker.Settings{ConsecutiveFailures: breaker.Never, WindowCalls: 100}, []step{
 			call(19, fail, closed),
 			sleep(time.Hour, closed),

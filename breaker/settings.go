@@ -83,10 +83,10 @@ type Settings struct {
 	// WindowCalls, when positive, makes the rolling window count-based:
 	// the last calls, in Buckets buckets of WindowCalls/Buckets calls each
 	// (rounded down). The window holds the bucket being filled and the
-	// Buckets−1 full ones before it: with the defaults, from 90 to 100 of
-	// the last 100 calls. A count-based window does not age: calls from
-	// long ago count until newer ones push them out. Zero: the time-based
-	// window.
+	// Buckets−1 full ones before it: with WindowCalls 100 and ten
+	// buckets, the last 91 to 100 calls. A count-based window does not
+	// age: calls from long ago count until newer ones push them out.
+	// Zero: the time-based window.
 	WindowCalls int
 	// Buckets is the number of buckets the window is split in; more
 	// buckets make the window slide more smoothly and the rate check a

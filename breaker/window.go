@@ -74,9 +74,11 @@ func (w *window) record(epoch int64, failed, slow bool) {
 }
 
 // recordCount counts one call in a count-based window and returns the
-// epoch it was counted in. The call that fills the bucket empties the
-// next one, then moves cur on to it; calls that come in between count in
-// the full bucket, which then holds a few more than perBucket.
+// epoch it was counted in. The first call that does not fit in the
+// current bucket (its add makes perBucket+1) takes itself out again,
+// empties the next bucket, counts itself there and moves cur on to it;
+// calls that come in the meantime count in the full bucket, which then
+// holds a few more than perBucket.
 func (w *window) recordCount(failed, slow bool) (epoch int64) {
 	epoch = w.cur.Load()
 	b := &w.buckets[epoch&w.mask]
@@ -84,12 +86,14 @@ func (w *window) recordCount(failed, slow bool) (epoch int64) {
 	if failed {
 		d++
 	}
-	if b.calls.Add(d)>>32 == w.perBucket {
-		next := &w.buckets[(epoch+1)&w.mask]
-		next.calls.Store(0)
-		next.slow.Store(0)
-		next.stamp.Store(epoch + 1)
-		w.cur.Store(epoch + 1)
+	if b.calls.Add(d)>>32 == w.perBucket+1 {
+		b.calls.Add(-d)
+		epoch++
+		b = &w.buckets[epoch&w.mask]
+		b.calls.Store(d)
+		b.slow.Store(0)
+		b.stamp.Store(epoch) // before cur, which publishes the bucket
+		w.cur.Store(epoch)
 	}
 	if slow {
 		b.slow.Add(1)
