@@ -20,7 +20,8 @@ import (
 // [Settings] given to [NewPerUpstream] and named by the upstream's URL.
 // Finding it takes no lock and allocates nothing: the breakers are in a
 // map that is replaced whole, under a lock, when one is added, and read
-// through an atomic pointer.
+// through an atomic pointer. Adding a breaker thus copies the map, which
+// suits pools of up to some thousands of upstreams, each added once.
 //
 // The map holds its upstreams by weak pointers, so it does not keep alive
 // an upstream that was removed from its pool and dropped. Each time a
