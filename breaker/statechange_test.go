@@ -178,6 +178,9 @@ func TestConcurrentCalls(t *testing.T) {
 					}
 					last = to
 					mu.Unlock()
+					// A callback that takes time, so that changes made
+					// meanwhile on other goroutines wait for it.
+					time.Sleep(50 * time.Microsecond)
 					changes.Add(1)
 					inside.Add(-1)
 				}
