@@ -65,8 +65,9 @@ var ErrSettings = errors.New("breaker: invalid settings")
 //   - consecutive failures: ConsecutiveFailures calls in a row failed.
 //
 // The rates are checked when a failed or slow call is recorded, never
-// when a fast success is, which cannot raise them: a window whose rate
-// reaches the threshold by a success trips at the next failure.
+// when a fast success is, which lowers them: a window that reaches
+// MinCalls with a success, its failure rate at the threshold, trips at
+// the next failure.
 type Settings struct {
 	// Name names the breaker in [OpenError] messages and in OnStateChange.
 	// Empty: no name. [PerUpstream] names each upstream's breaker by the
@@ -162,10 +163,12 @@ type Settings struct {
 	// goroutine that changes the state calls it, unless another goroutine
 	// is already calling it, which then makes the call too, once its own
 	// returns. So a caller of Allow or Done may find itself running the
-	// callback for a change that another goroutine made, and a slow
-	// callback delays the calls of that breaker that change state, never
-	// the others. A panic in OnStateChange goes to the goroutine that ran
-	// it; the breaker keeps working.
+	// callback for a change that another goroutine made; a slow callback
+	// holds up the goroutine that runs it and the calls for later changes,
+	// but no other call of the breaker. A callback reports a change, not
+	// the state when it runs, which may have changed again. A panic in
+	// OnStateChange goes to the goroutine that ran it; the breaker keeps
+	// working.
 	OnStateChange func(name string, from, to State)
 }
 
