@@ -1,0 +1,268 @@
+package breaker_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/vivremotion/gateway/balancer"
+	"github.com/vivremotion/gateway/breaker"
+)
+
+// statusHandler answers with the status in the request's "status" query
+// parameter, or panics when it is "panic".
+var statusHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	switch s := r.URL.Query().Get("status"); s {
+	case "panic":
+		panic("handler failed")
+	case "":
+		io.WriteString(w, "hello")
+	default:
+		code := 0
+		for _, c := range s {
+			code = code*10 + int(c-'0')
+		}
+		w.WriteHeader(code)
+	}
+})
+
+// serve sends one request through h and returns the recorder; a panic in
+// h is recovered, as net/http's server does.
+func serve(h http.Handler, r *http.Request) (rec *httptest.ResponseRecorder, panicked bool) {
+	rec = httptest.NewRecorder()
+	func() {
+		defer func() { panicked = recover() != nil }()
+		h.ServeHTTP(rec, r)
+	}()
+	return rec, panicked
+}
+
+func TestMiddleware(t *testing.T) {
+	tests := []struct {
+		name     string
+		requests []string // the status query of each request before the last
+		ctx      func() (context.Context, context.CancelFunc)
+		want     breaker.State
+	}{
+		{"5xx responses trip", []string{"500", "503", "502"}, nil, breaker.Open},
+		{"4xx and 2xx do not", []string{"404", "400", "429", "", "200", "302", "404"}, nil, breaker.Closed},
+		{"a success ends the run", []string{"500", "500", "", "500", "500"}, nil, breaker.Closed},
+		{"panics trip", []string{"panic", "panic", "panic"}, nil, breaker.Open},
+		{"a client gone is not counted", []string{"500", "500", "500", "500"}, func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		}, breaker.Closed},
+		{"a passed deadline is a failure", []string{"", "", ""}, func() (context.Context, context.CancelFunc) {
+			return context.WithDeadline(context.Background(), time.Unix(1, 0))
+		}, breaker.Open},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := breaker.New(breaker.Settings{ConsecutiveFailures: 3})
+			h := breaker.Middleware(b)(statusHandler)
+			for _, status := range tt.requests {
+				r := httptest.NewRequest("GET", "/?status="+status, nil)
+				if tt.ctx != nil {
+					ctx, cancel := tt.ctx()
+					defer cancel()
+					r = r.WithContext(ctx)
+				}
+				if _, panicked := serve(h, r); panicked != (status == "panic") {
+					t.Fatalf("GET ?status=%s: panicked %v; want the handler's panic to go on up", status, panicked)
+				}
+			}
+			if got := b.State(); got != tt.want {
+				t.Errorf("State() = %v; want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestMiddlewareRefuses shows the answer to a request while the circuit
+// is open: 503 with a JSON body and Retry-After, without calling the
+// handler; and that the handler is called again once a probe may go.
+func TestMiddlewareRefuses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := breaker.New(breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: 10 * time.Second})
+		called := 0
+		h := breaker.Middleware(b)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			called++
+			if r.URL.Path == "/fail" {
+				w.WriteHeader(500)
+			}
+		}))
+		serve(h, httptest.NewRequest("GET", "/fail", nil))
+		time.Sleep(1500 * time.Millisecond)
+
+		rec, _ := serve(h, httptest.NewRequest("GET", "/", nil))
+		if rec.Code != 503 {
+			t.Fatalf("GET / while open = %d; want 503", rec.Code)
+		}
+		if called != 1 {
+			t.Errorf("handler called %d times; want once: a refused request must not reach it", called)
+		}
+		for k, want := range map[string]string{
+			"Content-Type":           "application/json",
+			"X-Content-Type-Options": "nosniff",
+			"Retry-After":            "9", // 8.5 s, rounded up
+			"Content-Length":         "59",
+		} {
+			if got := rec.Header().Get(k); got != want {
+				t.Errorf("%s = %q; want %q", k, got, want)
+			}
+		}
+		if got, want := rec.Body.String(), `{"error":{"type":"circuit_open","message":"circuit open"}}`+"\n"; got != want {
+			t.Errorf("body = %q; want %q", got, want)
+		}
+
+		rec, _ = serve(h, httptest.NewRequest("HEAD", "/", nil))
+		if rec.Code != 503 || rec.Body.Len() != 0 {
+			t.Errorf("HEAD / while open = %d with %d bytes; want 503 with no body", rec.Code, rec.Body.Len())
+		}
+
+		time.Sleep(9 * time.Second)
+		rec, _ = serve(h, httptest.NewRequest("GET", "/", nil))
+		if rec.Code != 200 || called != 2 || b.State() != breaker.Closed {
+			t.Errorf("GET / after the open time = %d, handler called %d times, %v; want 200, twice, closed", rec.Code, called, b.State())
+		}
+	})
+}
+
+// TestMiddlewareHalfOpenNoRetryAfter shows that a request refused while
+// the probe is out gets no Retry-After: when the circuit closes is not
+// known.
+func TestMiddlewareHalfOpenNoRetryAfter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := breaker.New(breaker.Settings{ConsecutiveFailures: 1})
+		callOnce(b, fail)
+		time.Sleep(5 * time.Second)
+		ticket, _ := b.Allow() // the probe
+		defer b.Done(ticket, ok)
+		rec, _ := serve(breaker.Middleware(b)(statusHandler), httptest.NewRequest("GET", "/", nil))
+		if rec.Code != 503 || rec.Header().Get("Retry-After") != "" {
+			t.Errorf("GET / in half-open = %d, Retry-After %q; want 503 and none", rec.Code, rec.Header().Get("Retry-After"))
+		}
+	})
+}
+
+// TestMiddlewareOutcome shows the Outcome the middleware records: the
+// status the handler wrote first, 200 when it wrote none, and the time
+// it took.
+func TestMiddlewareOutcome(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var got []balancer.Outcome
+		b := breaker.New(breaker.Settings{IsFailure: func(o balancer.Outcome) bool {
+			got = append(got, o)
+			return false
+		}})
+		h := breaker.Middleware(b)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(250 * time.Millisecond)
+			switch r.URL.Path {
+			case "/early-hints":
+				w.WriteHeader(103)
+				w.WriteHeader(502)
+				w.WriteHeader(200) // superfluous: ignored
+			case "/write":
+				w.Write([]byte("x"))
+			case "/flush":
+				w.(http.Flusher).Flush()
+			case "/copy":
+				io.Copy(w, strings.NewReader("copied"))
+			case "/controller":
+				if err := http.NewResponseController(w).Flush(); err != nil {
+					t.Errorf("ResponseController.Flush() = %v; want nil", err)
+				}
+			}
+		}))
+		for _, tt := range []struct {
+			path   string
+			status int
+		}{
+			{"/", 200},
+			{"/early-hints", 502},
+			{"/write", 200},
+			{"/flush", 200},
+			{"/copy", 200},
+			{"/controller", 200},
+		} {
+			got = got[:0]
+			rec, _ := serve(h, httptest.NewRequest("GET", tt.path, nil))
+			if len(got) != 1 {
+				t.Fatalf("GET %s: %d outcomes recorded; want 1", tt.path, len(got))
+			}
+			if got[0].Status != tt.status || got[0].Duration != 250*time.Millisecond {
+				t.Errorf("GET %s: Outcome = %+v; want Status %d, Duration 250ms", tt.path, got[0], tt.status)
+			}
+			if tt.path == "/copy" && rec.Body.String() != "copied" {
+				t.Errorf("GET /copy: body %q; want %q", rec.Body.String(), "copied")
+			}
+		}
+	})
+}
+
+func TestMiddlewareNil(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("Middleware(nil) did not panic")
+		}
+	}()
+	breaker.Middleware(nil)
+}
+
+// nopWriter is a response writer that allocates nothing, for counting the
+// middleware's own allocations.
+type nopWriter struct{ h http.Header }
+
+func (w *nopWriter) Header() http.Header         { return w.h }
+func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *nopWriter) WriteHeader(int)             {}
+
+// TestMiddlewareAllocs holds the claim that an admitted request costs the
+// middleware no allocation.
+func TestMiddlewareAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates, and sync.Pool drops items")
+	}
+	b := breaker.New(breaker.Settings{})
+	h := breaker.Middleware(b)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(204)
+	}))
+	w := &nopWriter{h: http.Header{}}
+	r := httptest.NewRequest("GET", "/", nil)
+	if got := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, r) }); got != 0 {
+		t.Errorf("an admitted request allocates %v times in the middleware; want 0", got)
+	}
+}
+
+// BenchmarkMiddleware measures one request through the middleware to a
+// handler that writes 204, against a writer that does nothing: what the
+// middleware adds to a request.
+func BenchmarkMiddleware(b *testing.B) {
+	br := breaker.New(breaker.Settings{})
+	h := breaker.Middleware(br)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(204)
+	}))
+	r := httptest.NewRequest("GET", "/", nil)
+	b.Run("serial", func(b *testing.B) {
+		w := &nopWriter{h: http.Header{}}
+		b.ReportAllocs()
+		for b.Loop() {
+			h.ServeHTTP(w, r)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			w := &nopWriter{h: http.Header{}}
+			for pb.Next() {
+				h.ServeHTTP(w, r)
+			}
+		})
+	})
+}
