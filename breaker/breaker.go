@@ -79,7 +79,8 @@ type Breaker struct {
 	maxOpen     time.Duration
 	probes      uint64
 	onChange    func(name string, from, to State)
-	openErr     *OpenError // returned by every refusal: a preallocated value, so that refusing allocates nothing
+	openErr     *OpenError    // returned by every refusal: a preallocated value, so that refusing allocates nothing
+	notClosed   *atomic.Int64 // when not nil, counts this breaker while it is not closed (PerUpstream.OpenCount)
 
 	// Written by Done in the closed state, kept away from the state word
 	// so that these writes do not slow the loads of Allow on other cores.
@@ -393,6 +394,13 @@ func (b *Breaker) probe(ticket uint64, o balancer.Outcome) {
 func (b *Breaker) setLocked(w uint64, to State, probes uint64) (ticket uint64) {
 	ticket = (w>>genShift+1)<<genShift | uint64(to)
 	b.state.Store(ticket | probes<<probeShift)
+	if from := State(w & stateMask); b.notClosed != nil && (from == Closed) != (to == Closed) {
+		if to == Closed {
+			b.notClosed.Add(-1)
+		} else {
+			b.notClosed.Add(1)
+		}
+	}
 	if b.onChange != nil {
 		b.changes = append(b.changes, change{State(w & stateMask), to})
 	}

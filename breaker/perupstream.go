@@ -36,6 +36,11 @@ type PerUpstream struct {
 
 	m  atomic.Pointer[map[uintptr]*upstreamBreaker] // read without a lock; replaced whole under mu
 	mu sync.Mutex                                   // serializes the replacements of m
+
+	// notClosed counts the breakers that are open or half-open, for
+	// OpenCount. A reclaimed upstream's breaker that was not closed stays
+	// counted until it is dropped from m.
+	notClosed atomic.Int64
 }
 
 // upstreamBreaker is an entry of the map, keyed by the upstream's address.
@@ -95,6 +100,8 @@ func (p *PerUpstream) add(u *balancer.Upstream) *Breaker {
 	for k, e := range old {
 		if e.u.Value() != nil {
 			m[k] = e
+		} else {
+			e.b.forget()
 		}
 	}
 	name := u.String()
@@ -102,6 +109,7 @@ func (p *PerUpstream) add(u *balancer.Upstream) *Breaker {
 		name = p.s.Name + " " + name
 	}
 	b := newBreaker(p.s, name)
+	b.notClosed = &p.notClosed
 	m[key(u)] = &upstreamBreaker{u: weak.Make(u), b: b}
 	p.m.Store(&m)
 	return b
@@ -146,6 +154,22 @@ func (p *PerUpstream) State(u *balancer.Upstream) State {
 	}
 	return Closed
 }
+
+// forget takes b, whose upstream was reclaimed, out of its PerUpstream's
+// OpenCount.
+func (b *Breaker) forget() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.notClosed != nil && b.State() != Closed {
+		b.notClosed.Add(-1)
+	}
+	b.notClosed = nil
+}
+
+// OpenCount returns how many of the breakers are open or half-open now.
+// It is one atomic load: a Proxy asks it for every attempt, and looks at
+// each upstream with [PerUpstream.Open] only while it is above zero.
+func (p *PerUpstream) OpenCount() int { return int(p.notClosed.Load()) }
 
 // Open reports whether an attempt at u would be refused now: its circuit
 // is open and its open time not over, or it is half-open with all its

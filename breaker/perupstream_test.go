@@ -56,6 +56,9 @@ func TestPerUpstreamIsolation(t *testing.T) {
 		if !p.Open(a) || p.Open(b) {
 			t.Errorf("Open(a), Open(b) = %v, %v; want true, false", p.Open(a), p.Open(b))
 		}
+		if got := p.OpenCount(); got != 1 {
+			t.Errorf("OpenCount() with a open = %d; want 1", got)
+		}
 		if p.State(a) != breaker.Open || p.For(a).State() != breaker.Open || p.State(b) != breaker.Closed {
 			t.Errorf("State(a), For(a).State(), State(b) = %v, %v, %v; want open, open, closed", p.State(a), p.For(a).State(), p.State(b))
 		}
@@ -74,12 +77,12 @@ func TestPerUpstreamIsolation(t *testing.T) {
 			t.Errorf("after the open time: Open(a), State(a) = %v, %v; want false, open", p.Open(a), p.State(a))
 		}
 		ticket, err := p.Allow(a)
-		if err != nil || p.State(a) != breaker.HalfOpen || !p.Open(a) {
-			t.Errorf("the probe: Allow(a), State(a), Open(a) = %v, %v, %v; want nil, half-open, true (its one probe is out)", err, p.State(a), p.Open(a))
+		if err != nil || p.State(a) != breaker.HalfOpen || !p.Open(a) || p.OpenCount() != 1 {
+			t.Errorf("the probe: Allow(a), State(a), Open(a), OpenCount() = %v, %v, %v, %d; want nil, half-open, true (its one probe is out), 1", err, p.State(a), p.Open(a), p.OpenCount())
 		}
 		p.Done(a, ticket, ok)
-		if p.State(a) != breaker.Closed || p.Open(a) {
-			t.Errorf("after the probe: State(a), Open(a) = %v, %v; want closed, false", p.State(a), p.Open(a))
+		if p.State(a) != breaker.Closed || p.Open(a) || p.OpenCount() != 0 {
+			t.Errorf("after the probe: State(a), Open(a), OpenCount() = %v, %v, %d; want closed, false, 0", p.State(a), p.Open(a), p.OpenCount())
 		}
 		p.Done(mustUpstream(t, 3), 1, fail) // an upstream never admitted: ignored
 		p.DoneAt(mustUpstream(t, 4), 1, fail, time.Now())
@@ -88,8 +91,8 @@ func TestPerUpstreamIsolation(t *testing.T) {
 			ticket, _ := p.Allow(b)
 			p.DoneAt(b, ticket, fail, time.Now())
 		}
-		if p.State(b) != breaker.Open {
-			t.Errorf("State(b) after 2 failures by DoneAt = %v; want open", p.State(b))
+		if p.State(b) != breaker.Open || p.OpenCount() != 1 {
+			t.Errorf("State(b), OpenCount() after 2 failures by DoneAt = %v, %d; want open, 1", p.State(b), p.OpenCount())
 		}
 		if p.Len() != 2 {
 			t.Errorf("Len() = %d; want 2", p.Len())
@@ -121,7 +124,14 @@ func TestPerUpstreamBounded(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Allow(u) = %v; want nil", err)
 				}
-				p.Done(ups[i], ticket, ok)
+				o := ok
+				if i < 10 {
+					o = fail // ten circuits open, counted until they are dropped
+				}
+				p.Done(ups[i], ticket, o)
+			}
+			if got := p.OpenCount(); got != 11 {
+				t.Fatalf("round %d: OpenCount() = %d; want 11", round, got)
 			}
 			runtime.GC() // the upstreams are alive: nothing is dropped
 			p.For(mustUpstream(t, 6000))
@@ -136,6 +146,9 @@ func TestPerUpstreamBounded(t *testing.T) {
 		p.For(u)
 		if got := p.Len(); got > 10 {
 			t.Fatalf("round %d: Len() after the upstreams were reclaimed = %d; want them dropped", round, got)
+		}
+		if got := p.OpenCount(); got != 1 {
+			t.Fatalf("round %d: OpenCount() after the upstreams were reclaimed = %d; want 1, keep's", round, got)
 		}
 		runtime.KeepAlive(u)
 	}
