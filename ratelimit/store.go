@@ -93,9 +93,9 @@ func (t *table) now() int64 { return int64(time.Since(t.epoch)) }
 
 // shard returns key's shard. maphash.String hashes the string in place,
 // without allocating.
-func (t *table) shard(key string) *shard {
-	return &t.shards[maphash.String(t.seed, key)%numShards]
-}
+func (t *table) shard(key string) *shard { return &t.shards[t.shardIndex(key)] }
+
+func (t *table) shardIndex(key string) uint64 { return maphash.String(t.seed, key) % numShards }
 
 // lookup returns key's slot, or nil. The shard must be locked.
 func (s *shard) lookup(key string) *slot {
