@@ -16,7 +16,7 @@ type AdaptiveConfig struct {
 	// Max is the highest the limit goes. Zero means 1000.
 	Max int
 	// Tolerance is how many times the baseline latency a request may take
-	// before it counts as a sign of congestion. Zero means 2; it must be
+	// before it counts as a sign of congestion. Zero means 1.5; it must be
 	// above 1.
 	Tolerance float64
 	// Backoff is what the limit is multiplied by on congestion, at most
@@ -67,7 +67,7 @@ func NewAdaptive(c AdaptiveConfig) (*Adaptive, error) {
 		c.Max = 1000
 	}
 	if c.Tolerance == 0 {
-		c.Tolerance = 2
+		c.Tolerance = 1.5
 	}
 	if c.Backoff == 0 {
 		c.Backoff = 0.9
