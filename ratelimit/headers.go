@@ -20,7 +20,7 @@ const (
 	// X-RateLimit-Reset (seconds) with the same values.
 	HeadersX
 	// HeadersStructured sets RateLimit-Policy (`"name";q=limit;w=window`)
-		// and RateLimit (`"name";r=remaining;t=reset`), the structured fields
+	// and RateLimit (`"name";r=remaining;t=reset`), the structured fields
 	// of the draft's later revisions. The policy is left out for a Limiter
 	// without a Rate method.
 	HeadersStructured

@@ -126,7 +126,7 @@ func TestHeadersAllocs(t *testing.T) {
 		t.Skip("allocation counts do not hold under the race detector")
 	}
 	mw, err := ratelimit.NewMiddleware(ratelimit.Middleware{
-		Limiter: mustGCRA(t, ratelimit.PerSecond(1e9)),
+		Limiter: mustGCRA(t, benchRate),
 		Headers: ratelimit.HeadersDraft | ratelimit.HeadersX | ratelimit.HeadersStructured,
 	})
 	if err != nil {
