@@ -35,15 +35,16 @@ func TestConcurrency(t *testing.T) {
 			t.Errorf("Acquire(other) = %v; want nil", err)
 		}
 		var mu sync.Mutex
+		var wg sync.WaitGroup
 		var got []int
 		errs := make([]error, 3)
 		for i := range 3 {
-			go func() {
+			wg.Go(func() {
 				errs[i] = c.Acquire(ctx, "k", time.Duration(3-i)*time.Second)
 				mu.Lock()
 				got = append(got, i)
 				mu.Unlock()
-			}()
+			})
 			synctest.Wait()
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -51,7 +52,7 @@ func TestConcurrency(t *testing.T) {
 		synctest.Wait()
 		c.Release("k")
 		synctest.Wait()
-		time.Sleep(5 * time.Second)
+		wg.Wait()
 		// Waiter 0 and 1 get the two slots in turn; 2 times out at 1s.
 		if want := []int{0, 1, 2}; !slices.Equal(got, want) {
 			t.Errorf("waiters done in order %v; want %v", got, want)

@@ -96,7 +96,7 @@ func ExampleNewTokenBucket() {
 	fmt.Println(d.Allowed, d.Remaining)
 	d, _ = tb.Allow(ctx, "client-1", 1)
 	fmt.Println(d.Allowed, d.RetryAfter.Round(10*time.Millisecond)) // one unit every 200ms
-	d, _ = tb.Allow(ctx, "client-1", 11) // more than the burst: never
+	d, _ = tb.Allow(ctx, "client-1", 11)                            // more than the burst: never
 	fmt.Println(d.Allowed, d.CostTooHigh)
 	// Output:
 	// true 0

@@ -14,4 +14,3 @@ var (
 	_ ratelimit.Reserver = (*ratelimit.TokenBucket)(nil)
 	_ ratelimit.Reserver = (*ratelimit.GCRA)(nil)
 )
-

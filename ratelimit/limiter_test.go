@@ -251,3 +251,27 @@ func TestFloodBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestIdleDropped: keys whose allowance is whole again are dropped as new
+// keys come in, without a MaxKeys bound being reached.
+func TestIdleDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for name, mk := range bucketLimiters() {
+			l, err := mk(ratelimit.PerSecond(10), ratelimit.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			for i := range 1000 {
+				l.Allow(ctx, "old-"+strconv.Itoa(i), 1)
+			}
+			time.Sleep(100 * time.Millisecond) // every old key is whole again
+			for i := range 1000 {
+				l.Allow(ctx, "new-"+strconv.Itoa(i), 1)
+			}
+			if n := l.(interface{ Len() int }).Len(); n > 1100 {
+				t.Errorf("%s: Len = %d after 1000 idle and 1000 new keys; want the idle ones dropped (≤ 1100)", name, n)
+			}
+		}
+	})
+}

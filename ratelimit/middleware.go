@@ -99,6 +99,7 @@ func NewMiddleware(m Middleware) (func(http.Handler) http.Handler, error) {
 		return nil, fmt.Errorf("ratelimit: MaxWait %v is negative", m.MaxWait)
 	}
 	c := &config{m: m, key: m.Key}
+	c.m.Tiers = nil // read once here: later changes to the caller's Tiers have no effect
 	if c.key == nil {
 		c.key = ByIP
 	}
@@ -107,6 +108,7 @@ func NewMiddleware(m Middleware) (func(http.Handler) http.Handler, error) {
 		if err := m.Tiers.check(); err != nil {
 			return nil, err
 		}
+		c.tierOf = m.Tiers.Of
 		c.tiers = make(map[string]*limit, len(m.Tiers.Limits))
 		for tier, l := range m.Tiers.Limits {
 			n := name
@@ -138,10 +140,11 @@ func NewMiddleware(m Middleware) (func(http.Handler) http.Handler, error) {
 
 // config is a Middleware made ready, shared by every handler it wraps.
 type config struct {
-	m     Middleware
-	key   KeyFunc
-	def   *limit
-	tiers map[string]*limit
+	m      Middleware
+	key    KeyFunc
+	def    *limit
+	tierOf func(*http.Request) string
+	tiers  map[string]*limit
 }
 
 // limit is one Limiter with what is prepared for it.
@@ -166,7 +169,7 @@ func (c *config) newLimit(l Limiter, name string) (*limit, error) {
 
 func (c *config) limitOf(r *http.Request) *limit {
 	if c.tiers != nil {
-		if lim, ok := c.tiers[c.m.Tiers.Of(r)]; ok {
+		if lim, ok := c.tiers[c.tierOf(r)]; ok {
 			return lim
 		}
 	}

@@ -261,13 +261,14 @@ func TestThrottleFIFO(t *testing.T) {
 		}
 		th := mw(h)
 		codes := make([]int, 6)
+		var wg sync.WaitGroup
 		for i := range 6 {
 			r := request("192.0.2.1:1")
 			r.Header.Set("X-N", strings.Repeat("x", i))
-			go func() { codes[i] = serve(th, r).Code }()
+			wg.Go(func() { codes[i] = serve(th, r).Code })
 			synctest.Wait() // request i has booked its slot before i+1 arrives
 		}
-		time.Sleep(10 * time.Second)
+		wg.Wait()
 		if want := []int{0, 1, 2, 3, 4}; !slices.Equal(order, want) {
 			t.Errorf("handled in order %v; want %v", order, want)
 		}
@@ -297,10 +298,11 @@ func TestThrottleLeave(t *testing.T) {
 			MaxWait: 5 * time.Second,
 		})
 		th := mw(h)
+		var wg sync.WaitGroup
 		send := func(name string, ctx context.Context) {
 			r := request("192.0.2.1:1").WithContext(ctx)
 			r.Header.Set("X-Name", name)
-			go serve(th, r)
+			wg.Go(func() { serve(th, r) })
 			synctest.Wait()
 		}
 		bg := context.Background()
@@ -312,7 +314,7 @@ func TestThrottleLeave(t *testing.T) {
 		leave()
 		synctest.Wait()
 		send("d", bg) // takes b's place in line: 2s, not 3s
-		time.Sleep(10 * time.Second)
+		wg.Wait()
 		want := map[string]time.Duration{"a": 0, "c": 2 * time.Second, "d": 2 * time.Second}
 		if len(served) != len(want) {
 			t.Errorf("served %v; want %v", served, want)
