@@ -257,3 +257,78 @@ func TestMiddlewareAllocs(t *testing.T) {
 		t.Errorf("refused request: %v allocs; want at most 2", n)
 	}
 }
+
+// BenchmarkConcurrency measures Acquire and Release of one slot of a key
+// that has state, sequential and from every CPU on 1000 keys.
+func BenchmarkConcurrency(b *testing.B) {
+	ctx := context.Background()
+	c, err := ratelimit.NewConcurrency(1<<30, ratelimit.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys := benchKeys(1000)
+	for _, k := range keys {
+		c.Acquire(ctx, k, 0) // one held per key, so that no key is idle
+	}
+	b.Run("sequential", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c.Acquire(ctx, keys[0], 0)
+			c.Release(keys[0])
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		var seq atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			i := int(seq.Add(7919))
+			for pb.Next() {
+				k := keys[i%len(keys)]
+				c.Acquire(ctx, k, 0)
+				c.Release(k)
+				i++
+			}
+		})
+	})
+}
+
+// BenchmarkAdaptive measures one Acquire and Done, the cost the adaptive
+// limit adds to a request.
+func BenchmarkAdaptive(b *testing.B) {
+	a, err := ratelimit.NewAdaptive(ratelimit.AdaptiveConfig{Initial: 1000, Max: 1000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if a.Acquire() {
+			a.Done(time.Millisecond, false)
+		}
+	}
+}
+
+// TestConcurrencyAllocs: taking and giving back a slot of a key that has
+// state allocates nothing, nor does the adaptive limit.
+func TestConcurrencyAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts do not hold under the race detector")
+	}
+	ctx := context.Background()
+	c, _ := ratelimit.NewConcurrency(2, ratelimit.Options{})
+	key := []byte("client-1")
+	c.Acquire(ctx, string(key), 0)
+	if n := testing.AllocsPerRun(100, func() {
+		c.Acquire(ctx, unsafeString(key), 0)
+		c.Release(unsafeString(key))
+	}); n != 0 {
+		t.Errorf("Concurrency Acquire+Release: %v allocs; want 0", n)
+	}
+	a, _ := ratelimit.NewAdaptive(ratelimit.AdaptiveConfig{})
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	h := a.Middleware()(next)
+	r := request("192.0.2.1:1")
+	w := &discard{h: http.Header{}}
+	if n := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, r) }); n != 0 {
+		t.Errorf("Adaptive middleware: %v allocs; want 0", n)
+	}
+}
