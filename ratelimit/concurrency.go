@@ -16,7 +16,9 @@ import (
 //
 // Its per-key state lives in the same bounded, sharded store as the rate
 // limiters: a key with nothing in flight and nobody waiting is idle and is
-// dropped when its slot is wanted.
+// dropped when its slot is wanted. When MaxKeys keys all have requests in
+// flight, a new key evicts one, whose count starts again from zero: the
+// bound on memory wins over the bound on concurrency.
 type Concurrency struct {
 	max int64
 	t   table

@@ -19,7 +19,8 @@ const (
 	// HeadersX sets X-RateLimit-Limit, X-RateLimit-Remaining and
 	// X-RateLimit-Reset (seconds) with the same values.
 	HeadersX
-	// HeadersStructured sets RateLimit-Policy (`"name";q=limit;w=window`)
+	// HeadersStructured sets RateLimit-Policy (`"name";q=burst;w=window`,
+	// the window being the seconds in which the burst refills)
 	// and RateLimit (`"name";r=remaining;t=reset`), the structured fields
 	// of the draft's later revisions. The policy is left out for a Limiter
 	// without a Rate method.
@@ -118,10 +119,11 @@ func setHeaders(h http.Header, flags Headers, name string, policy []string, d De
 	}
 }
 
-// policyValue renders RateLimit-Policy for a limiter: its name, its quota
-// and, when the limiter tells its Rate, its window in seconds.
-// It returns nil for a Limiter without a Rate method: the header is then
-// left out.
+// policyValue renders RateLimit-Policy for a limiter that tells its Rate:
+// its name, its quota (the burst, which Remaining counts down from) and
+// the window in which that quota refills (Burst·Period/Limit, in whole
+// seconds rounded up), so that q/w is the long-run rate. It returns nil
+// for a Limiter without a Rate method: the header is then left out.
 func policyValue(name string, l Limiter) []string {
 	r, ok := l.(interface{ Rate() Rate })
 	if !ok {
@@ -131,10 +133,12 @@ func policyValue(name string, l Limiter) []string {
 	b := []byte{'"'}
 	b = append(b, name...)
 	b = append(b, `";q=`...)
-	b = strconv.AppendInt(b, rt.BurstOrLimit(), 10)
-	if w := seconds(rt.Period); w > 0 {
+	burst := rt.BurstOrLimit()
+	b = strconv.AppendInt(b, burst, 10)
+	if rt.Limit > 0 && rt.Period > 0 {
+		window := time.Duration(ceilDiv(burst*int64(rt.Period), rt.Limit)) // burst·Period fits: the limiters check it
 		b = append(b, ";w="...)
-		b = strconv.AppendInt(b, w, 10)
+		b = strconv.AppendInt(b, max(1, seconds(window)), 10)
 	}
 	return []string{string(b)}[:1:1]
 }

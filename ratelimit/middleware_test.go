@@ -92,6 +92,21 @@ func TestCostTooHigh(t *testing.T) {
 // TestHeaderForms sets each header form.
 func TestHeaderForms(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		// 10 per second with bursts of 25: the burst refills in 2.5s,
+		// advertised as 3.
+		mw, err := ratelimit.NewMiddleware(ratelimit.Middleware{
+			Limiter: mustGCRA(t, ratelimit.Rate{Limit: 10, Period: time.Second, Burst: 25}),
+			Headers: ratelimit.HeadersStructured,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := serve(mw(ok), request("192.0.2.1:1"))
+		if got, want := w.Header().Get("RateLimit-Policy"), `"default";q=25;w=3`; got != want {
+			t.Errorf("RateLimit-Policy = %q; want %q", got, want)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
 		mw, err := ratelimit.NewMiddleware(ratelimit.Middleware{
 			Limiter: mustGCRA(t, ratelimit.PerMinute(60)),
 			Headers: ratelimit.HeadersX | ratelimit.HeadersStructured,
