@@ -3,9 +3,12 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -274,4 +277,85 @@ func TestIdleDropped(t *testing.T) {
 			}
 		}
 	})
+}
+
+func allLimiters() map[string]newLimiter {
+	m := bucketLimiters()
+	m["SlidingWindow"] = func(r ratelimit.Rate, o ratelimit.Options) (ratelimit.Limiter, error) {
+		r.Burst = 0
+		return ratelimit.NewSlidingWindow(r, o)
+	}
+	return m
+}
+
+// TestRetryAfterExact checks, over random traffic, that RetryAfter is the
+// exact wait: the refused request is still refused 1ns before it and
+// allowed at it.
+func TestRetryAfterExact(t *testing.T) {
+	for name, mk := range allLimiters() {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l, err := mk(ratelimit.Rate{Limit: 7, Period: 3 * time.Second, Burst: 7}, ratelimit.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx := context.Background()
+				rng := rand.New(rand.NewPCG(1, 2))
+				checked := 0
+				for range 2000 {
+					time.Sleep(time.Duration(rng.Int64N(int64(300 * time.Millisecond))))
+					cost := 1 + rng.Int64N(4)
+					d, _ := l.Allow(ctx, "k", cost)
+					if d.Allowed || d.CostTooHigh {
+						continue
+					}
+					if d.RetryAfter <= 0 {
+						t.Fatalf("refused Allow(%d) = %+v; want RetryAfter > 0", cost, d)
+					}
+					time.Sleep(d.RetryAfter - 1)
+					if e, _ := l.Allow(ctx, "k", cost); e.Allowed {
+						t.Fatalf("Allow(%d) 1ns before RetryAfter %v = allowed; want refused", cost, d.RetryAfter)
+					}
+					time.Sleep(1)
+					if e, _ := l.Allow(ctx, "k", cost); !e.Allowed {
+						t.Fatalf("Allow(%d) at RetryAfter %v = %+v; want allowed", cost, d.RetryAfter, e)
+					}
+					checked++
+				}
+				if checked < 100 {
+					t.Errorf("only %d refusals checked; want the traffic to hit the limit more", checked)
+				}
+			})
+		})
+	}
+}
+
+// TestParallelExact: many goroutines on one key at one instant are
+// allowed exactly the burst between them.
+func TestParallelExact(t *testing.T) {
+	for name, mk := range allLimiters() {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l, err := mk(ratelimit.PerMinute(100), ratelimit.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var allowed atomic.Int64
+				var wg sync.WaitGroup
+				for range 8 {
+					wg.Go(func() {
+						for range 100 {
+							if d, _ := l.Allow(context.Background(), "k", 1); d.Allowed {
+								allowed.Add(1)
+							}
+						}
+					})
+				}
+				wg.Wait() // time stands still in the bubble: nothing refills
+				if n := allowed.Load(); n != 100 {
+					t.Errorf("allowed %d of 800 at one instant; want 100", n)
+				}
+			})
+		})
+	}
 }
