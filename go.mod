@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/sony/gobreaker/v2 v2.4.0
 	golang.org/x/net v0.60.0
+	golang.org/x/time v0.16.0
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261026165753-2ffab32bce7e
 	google.golang.org/grpc v1.85.0
 )

@@ -13,8 +13,16 @@ type Decision struct {
 	// Remaining is what the key may still spend now.
 	Remaining int64
 	// RetryAfter, for a refused request, is how long until the same request
-	// would be allowed. Zero when allowed.
+	// would be allowed. Zero when allowed, and zero when no wait helps (see
+	// CostTooHigh) or the limiter cannot tell.
 	RetryAfter time.Duration
 	// Reset is how long until the key's allowance is whole again.
 	Reset time.Duration
+
+	// Delay, for a request allowed by a reservation ([Reserver]), is how
+	// long the caller must wait before going ahead. Zero for Allow.
+	Delay time.Duration
+	// CostTooHigh reports a refusal that no wait can lift: the request's
+	// cost is above what the key may ever spend at once (the burst).
+	CostTooHigh bool
 }
