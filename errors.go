@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vivremotion/gateway/internal/errs"
+	"github.com/vivremotion/gateway/ratelimit"
 )
 
 // Sentinel errors. Test for them with [errors.Is]; the [ErrorHandler] maps
@@ -106,7 +107,8 @@ type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 //   - 504 for [ErrUpstreamTimeout], [context.DeadlineExceeded] and network
 //     timeouts;
 //   - 502 for [ErrUpstreamConnection] and other network errors;
-//   - 503 for [ErrNoUpstream] and [ErrCircuitOpen];
+//   - 503 for [ErrNoUpstream], [ErrCircuitOpen] and a
+//     [*ratelimit.LimiterError] (a limiter that could not decide);
 //   - 429 for [ErrRateLimited];
 //   - 413 for [ErrBodyTooLarge] and [*http.MaxBytesError];
 //   - 401, 403, 404, 405 and 400 for [ErrUnauthorized], [ErrForbidden],
@@ -132,7 +134,7 @@ func StatusOf(r *http.Request, err error) int {
 		return http.StatusGatewayTimeout
 	case errors.Is(err, ErrUpstreamConnection):
 		return http.StatusBadGateway
-	case errors.Is(err, ErrNoUpstream), errors.Is(err, ErrCircuitOpen):
+	case errors.Is(err, ErrNoUpstream), errors.Is(err, ErrCircuitOpen), errors.As(err, new(*ratelimit.LimiterError)):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, ErrRateLimited):
 		return http.StatusTooManyRequests
@@ -164,9 +166,10 @@ type retryAfterer interface{ RetryAfter() time.Duration }
 // WriteError is the default [ErrorHandler]. It answers with the status of
 // [StatusOf] and a JSON body of the form
 //
-//	{"error":{"type":"rate_limited","message":"rate limited"}}
+//	{"error":{"type":"rate_limited","message":"too many requests"}}
 //
-// The message is fixed per status, so that no upstream address or internal
+// The type and message are fixed per status, but for an open circuit, whose
+// 503 has the type "circuit_open", so that no upstream address or internal
 // detail reaches the client. It sets Retry-After for 429 and 503 when the
 // error knows it, and the headers of an [*Error] (Allow, WWW-Authenticate).
 // For a client that went away it writes nothing.
@@ -194,6 +197,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Del("Content-Length")
 	body := errorBody(status)
+	if status == http.StatusServiceUnavailable && errors.Is(err, ErrCircuitOpen) {
+		body = circuitOpenBody
+	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	if r == nil || r.Method != http.MethodHead {
@@ -226,6 +232,10 @@ var errorTypes = map[int]string{
 	http.StatusServiceUnavailable:    "unavailable",
 	http.StatusGatewayTimeout:        "upstream_timeout",
 }
+
+// circuitOpenBody is the 503 body for an open circuit, the same as package
+// breaker's middleware writes.
+var circuitOpenBody = renderErrorBody("circuit_open", "circuit open")
 
 // errorBodies holds the rendered body for each status in errorTypes, built
 // once so that writing an error allocates nothing for the body.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vivremotion/gateway"
+	"github.com/vivremotion/gateway/ratelimit"
 )
 
 type retryErr struct{ d time.Duration }
@@ -74,7 +75,9 @@ func TestWriteError(t *testing.T) {
 		{"retry after rounds up", "GET", &gateway.Error{Err: gateway.ErrRateLimited, RetryAfter: 1500 * time.Millisecond},
 			429, "rate_limited", map[string]string{"Retry-After": "2"}},
 		{"retry after from leaf error", "GET", retryErr{d: 3 * time.Second},
-			503, "unavailable", map[string]string{"Retry-After": "3"}},
+			503, "circuit_open", map[string]string{"Retry-After": "3"}},
+		{"no upstream", "GET", gateway.ErrNoUpstream, 503, "unavailable", nil},
+		{"limiter failed", "GET", &ratelimit.LimiterError{Err: errors.New("redis down")}, 503, "unavailable", nil},
 		{"no retry after when unknown", "GET", gateway.ErrRateLimited,
 			429, "rate_limited", map[string]string{"Retry-After": ""}},
 		{"default challenge", "GET", gateway.ErrUnauthorized,

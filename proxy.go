@@ -44,7 +44,10 @@ type Limiter interface {
 
 // Breaker is a circuit breaker. Allow admits an attempt or returns an error
 // that wraps [ErrCircuitOpen]; every admitted attempt is reported to Done
-// with the ticket Allow gave and the attempt's [Outcome].
+// with the ticket Allow gave and the attempt's [Outcome]. A Breaker that
+// also has the method DoneAt(ticket uint64, o Outcome, now time.Time) is
+// told through it instead, with the time the Proxy read when the attempt
+// ended, so that it need not read the clock again.
 type Breaker interface {
 	Allow() (ticket uint64, err error)
 	Done(ticket uint64, o Outcome)
@@ -53,7 +56,9 @@ type Breaker interface {
 // UpstreamBreaker keeps one circuit for each upstream. Allow admits an
 // attempt at u or returns an error that wraps [ErrCircuitOpen]; every
 // admitted attempt is reported to Done with u, the ticket Allow gave and the
-// attempt's [Outcome]. Package breaker's PerUpstream is one.
+// attempt's [Outcome]. Package breaker's PerUpstream is one. As with
+// [Breaker], a method DoneAt(u, ticket, o, now time.Time) is used instead of
+// Done when there is one.
 type UpstreamBreaker interface {
 	Allow(u *balancer.Upstream) (ticket uint64, err error)
 	Done(u *balancer.Upstream, ticket uint64, o Outcome)
@@ -180,9 +185,12 @@ type Proxy struct {
 	// Limiter, when not nil, is asked before anything else, with the key
 	// from LimitKey and a cost of 1.
 	Limiter Limiter
-	// LimitKey returns the Limiter's key for a request. Nil: the client's
-	// IP address as the connection shows it (r.RemoteAddr without the port).
-	LimitKey func(*http.Request) string
+	// LimitKey builds the Limiter's key for a request (see
+	// [ratelimit.KeyFunc]; [ratelimit.Compose] joins several). Nil:
+	// [ratelimit.ByIP], the connection's peer address, IPv6 by /64. For
+	// RateLimit headers, tiers or throttling, put [ratelimit.Middleware] in
+	// front of the Proxy instead.
+	LimitKey ratelimit.KeyFunc
 
 	// Breaker, when not nil, admits each attempt and learns its outcome:
 	// one circuit for everything the Proxy sends. Nil: none.
@@ -568,7 +576,7 @@ func (p *Proxy) finish(r *http.Request, a *attempt, t admission) {
 	now := time.Now() // one clock read for both
 	a.o.Duration = now.Sub(a.start)
 	a.u.DoneAt(a.o, now)
-	p.breakersDone(a.u, t, a.o)
+	p.breakersDone(a.u, t, a.o, now)
 	if a.entry != nil {
 		p.Cache.Set(r.Context(), a.cacheKey, a.entry)
 	}
@@ -576,25 +584,33 @@ func (p *Proxy) finish(r *http.Request, a *attempt, t admission) {
 }
 
 // breakersDone gives the breakers that admitted an attempt at u with t its
-// outcome o.
-func (p *Proxy) breakersDone(u *balancer.Upstream, t admission, o Outcome) {
-	if p.Breaker != nil {
+// outcome o, which ended at now.
+func (p *Proxy) breakersDone(u *balancer.Upstream, t admission, o Outcome, now time.Time) {
+	if b, ok := p.Breaker.(breakerDoneAt); ok {
+		b.DoneAt(t.proxy, o, now)
+	} else if p.Breaker != nil {
 		p.Breaker.Done(t.proxy, o)
 	}
-	if p.UpstreamBreaker != nil {
+	if b, ok := p.UpstreamBreaker.(upstreamBreakerDoneAt); ok {
+		b.DoneAt(u, t.upstream, o, now)
+	} else if p.UpstreamBreaker != nil {
 		p.UpstreamBreaker.Done(u, t.upstream, o)
 	}
 }
 
+// The optional DoneAt of Breaker and UpstreamBreaker.
+type (
+	breakerDoneAt interface {
+		DoneAt(ticket uint64, o Outcome, now time.Time)
+	}
+	upstreamBreakerDoneAt interface {
+		DoneAt(u *balancer.Upstream, ticket uint64, o Outcome, now time.Time)
+	}
+)
+
 // limit asks the Limiter about r.
 func (p *Proxy) limit(r *http.Request) error {
-	var key string
-	if p.LimitKey != nil {
-		key = p.LimitKey(r)
-	} else {
-		key = remoteIP(r.RemoteAddr)
-	}
-	d, err := p.Limiter.Allow(r.Context(), key, 1)
+	d, err := ratelimit.AllowRequest(r, p.Limiter, p.LimitKey, 1)
 	if err != nil {
 		return &Error{Op: "limit", Status: http.StatusServiceUnavailable, Err: err}
 	}

@@ -9,9 +9,12 @@ import (
 	"net/url"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/vivremotion/gateway"
 	"github.com/vivremotion/gateway/balancer"
+	"github.com/vivremotion/gateway/breaker"
+	"github.com/vivremotion/gateway/ratelimit"
 )
 
 // memTransport answers every request with the same in-memory response, so
@@ -134,5 +137,41 @@ func TestProxyServeAllocs(t *testing.T) {
 	}
 	if 2*proxy >= rp {
 		t.Errorf("Proxy.ServeHTTP allocates %v times per request, ReverseProxy %v; want fewer than half", proxy, rp)
+	}
+}
+
+// TestProxyPoliciesAllocs guards what the policies of package breaker and
+// package ratelimit add to a forwarded request: nothing, with a circuit of
+// one upstream in three open, so that the Balancer is offered the others.
+func TestProxyPoliciesAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop buffers at random")
+	}
+	tr := &memTransport{body: bytes.Repeat([]byte("x"), 1024)}
+	pool := balancer.MustPool("http://10.0.0.1:8080", "http://10.0.0.2:8080", "http://10.0.0.3:8080")
+	ub := breaker.NewPerUpstream(breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Hour})
+	bad := pool.All()[0]
+	ticket, _ := ub.Allow(bad)
+	ub.Done(bad, ticket, gateway.Outcome{Class: balancer.ServerError})
+	lim, err := ratelimit.NewGCRA(ratelimit.PerSecond(1e9), ratelimit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	measure := func(p *gateway.Proxy) float64 {
+		r := benchRequest()
+		w := &discardWriter{h: http.Header{}}
+		return testing.AllocsPerRun(300, func() {
+			w.reset()
+			p.ServeHTTP(w, r)
+		})
+	}
+	base := measure(&gateway.Proxy{Upstreams: pool, Transport: tr})
+	with := measure(&gateway.Proxy{Upstreams: pool, Transport: tr,
+		Breaker: breaker.New(breaker.Settings{}), UpstreamBreaker: ub, Limiter: lim})
+	if with > base {
+		t.Errorf("Proxy.ServeHTTP with a breaker, per-upstream breakers (one open) and a limiter allocates %v times per request; want %v, as without", with, base)
+	}
+	if !ub.Open(bad) {
+		t.Errorf("the failing upstream's circuit closed during the test")
 	}
 }

@@ -2,15 +2,19 @@ package gateway_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/vivremotion/gateway"
 	"github.com/vivremotion/gateway/balancer"
+	"github.com/vivremotion/gateway/breaker"
 )
 
 // fakeUpstreamBreaker refuses attempts at the upstreams marked open, admits
@@ -144,8 +148,8 @@ func testProxyUpstreamBreaker(t *testing.T, reportsOpen bool) {
 				t.Fatalf("%s: Status = %d; want %d", step.name, rec.Code, step.status)
 			}
 			if step.status == http.StatusServiceUnavailable {
-				if got := errorBodyType(t, rec.Body.Bytes()); got != "unavailable" {
-					t.Errorf("%s: error type = %q; want unavailable", step.name, got)
+				if got := errorBodyType(t, rec.Body.Bytes()); got != "circuit_open" {
+					t.Errorf("%s: error type = %q; want circuit_open", step.name, got)
 				}
 			}
 		}
@@ -233,4 +237,123 @@ func TestProxyUpstreamBreakerRetry(t *testing.T) {
 	if !slices.Equal(done, want) {
 		t.Errorf("Done = %v; want %v", done, want)
 	}
+}
+
+// TestProxyPerUpstreamBreaker runs a Proxy with package breaker's
+// PerUpstream over three upstreams, one of which fails: its circuit opens
+// after the consecutive failures, the others take all the load meanwhile,
+// one probe goes to it after the open time, and its circuit stays closed
+// once it has recovered.
+func TestProxyPerUpstreamBreaker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var healed atomic.Bool
+		var mu sync.Mutex
+		hits := map[string]int{}
+		tr := &scriptTransport{step: func(_ int, r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			hits[r.URL.Host]++
+			mu.Unlock()
+			if r.URL.Host == "10.0.0.1:8080" && !healed.Load() {
+				return statusResponse(r, http.StatusInternalServerError), nil
+			}
+			return statusResponse(r, http.StatusOK), nil
+		}}
+		var changes []string
+		ub := breaker.NewPerUpstream(breaker.Settings{
+			ConsecutiveFailures: 3,
+			OpenTimeout:         5 * time.Second,
+			OnStateChange: func(name string, from, to breaker.State) {
+				changes = append(changes, name+" "+from.String()+"→"+to.String())
+			},
+		})
+		p := &gateway.Proxy{
+			Upstreams:       balancer.MustPool("http://10.0.0.1:8080", "http://10.0.0.2:8080", "http://10.0.0.3:8080"),
+			Transport:       tr,
+			UpstreamBreaker: ub,
+			Logger:          discardLog,
+		}
+		serve := func(n int) (failed int) {
+			for range n {
+				rec := httptest.NewRecorder()
+				p.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+				if rec.Code != http.StatusOK {
+					failed++
+				}
+			}
+			return failed
+		}
+		take := func() map[string]int {
+			mu.Lock()
+			defer mu.Unlock()
+			h := maps.Clone(hits)
+			clear(hits)
+			return h
+		}
+
+		if failed := serve(30); failed != 3 {
+			t.Errorf("while the circuit opens: %d of 30 requests failed; want 3", failed)
+		}
+		if h := take(); h["10.0.0.1:8080"] != 3 || h["10.0.0.2:8080"]+h["10.0.0.3:8080"] != 27 {
+			t.Errorf("hits while the circuit opens = %v; want 3 on the failing upstream, 27 on the others", h)
+		}
+		time.Sleep(4 * time.Second) // still open
+		if failed := serve(10); failed != 0 {
+			t.Errorf("while open: %d of 10 requests failed; want 0", failed)
+		}
+		if h := take(); h["10.0.0.1:8080"] != 0 {
+			t.Errorf("hits while open = %v; want none on the failing upstream", h)
+		}
+		time.Sleep(time.Second) // the open time is over: one probe, which fails
+		serve(9)
+		if h := take(); h["10.0.0.1:8080"] != 1 {
+			t.Errorf("hits after the open time = %v; want one probe on the failing upstream", h)
+		}
+		healed.Store(true)
+		time.Sleep(10 * time.Second) // twice the open time after the second trip
+		if failed := serve(30); failed != 0 {
+			t.Errorf("after recovery: %d of 30 requests failed; want 0", failed)
+		}
+		if h := take(); h["10.0.0.1:8080"] != 10 {
+			t.Errorf("hits after recovery = %v; want a third on the healed upstream", h)
+		}
+		want := []string{
+			"http://10.0.0.1:8080 closed→open",
+			"http://10.0.0.1:8080 open→half-open",
+			"http://10.0.0.1:8080 half-open→open",
+			"http://10.0.0.1:8080 open→half-open",
+			"http://10.0.0.1:8080 half-open→closed",
+		}
+		if !slices.Equal(changes, want) {
+			t.Errorf("state changes = %q; want %q", changes, want)
+		}
+	})
+}
+
+// doneAtBreaker is a Breaker with the optional DoneAt, which records the
+// times it is given.
+type doneAtBreaker struct {
+	fakeBreaker
+	times []time.Time
+}
+
+func (b *doneAtBreaker) DoneAt(ticket uint64, o gateway.Outcome, now time.Time) {
+	b.times = append(b.times, now)
+}
+
+// TestProxyBreakerDoneAt shows that a Breaker with DoneAt is told through
+// it, with the time the attempt ended, and not through Done.
+func TestProxyBreakerDoneAt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := &scriptTransport{step: func(_ int, r *http.Request) (*http.Response, error) {
+			time.Sleep(time.Second)
+			return statusResponse(r, http.StatusOK), nil
+		}}
+		br := &doneAtBreaker{}
+		p := &gateway.Proxy{Upstreams: balancer.MustPool("http://10.0.0.1:8080"), Transport: tr, Breaker: br}
+		start := time.Now()
+		p.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		if len(br.done) != 0 || len(br.times) != 1 || !br.times[0].Equal(start.Add(time.Second)) {
+			t.Errorf("Done calls %d, DoneAt times %v; want none, and one at %v", len(br.done), br.times, start.Add(time.Second))
+		}
+	})
 }

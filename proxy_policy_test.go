@@ -64,7 +64,7 @@ var _ gateway.Limiter = (*fakeLimiter)(nil)
 func (f *fakeLimiter) Allow(_ context.Context, key string, cost int64) (ratelimit.Decision, error) {
 	f.log.add("limiter")
 	f.mu.Lock()
-	f.keys = append(f.keys, key)
+	f.keys = append(f.keys, strings.Clone(key)) // key lives for the call alone
 	f.costs = append(f.costs, cost)
 	f.mu.Unlock()
 	return f.decision, f.err
@@ -250,18 +250,19 @@ func TestProxyPolicyLimiter(t *testing.T) {
 }
 
 // TestProxyPolicyLimitKey shows which key the Limiter gets: the client's
-// address without its port, or what LimitKey returns.
+// address without its port (IPv6 by /64), never a forwarding header, or
+// what LimitKey builds.
 func TestProxyPolicyLimitKey(t *testing.T) {
-	byAPIKey := func(r *http.Request) string { return "key:" + r.Header.Get("X-Api-Key") }
 	tests := []struct {
 		name       string
 		remoteAddr string
-		limitKey   func(*http.Request) string
+		limitKey   ratelimit.KeyFunc
 		want       string
 	}{
 		{"IPv4 address", "192.0.2.7:4321", nil, "192.0.2.7"},
-		{"IPv6 address", "[2001:db8::1]:4321", nil, "2001:db8::1"},
-		{"LimitKey", "192.0.2.7:4321", byAPIKey, "key:k-123"},
+		{"IPv6 address", "[2001:db8::1]:4321", nil, "2001:db8::/64"},
+		{"LimitKey", "192.0.2.7:4321", ratelimit.ByHeader("X-Api-Key"), "k-123"},
+		{"composite", "192.0.2.7:4321", ratelimit.Compose(ratelimit.ByHeader("X-Api-Key"), ratelimit.ByIP), "k-123\x00192.0.2.7"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,6 +271,7 @@ func TestProxyPolicyLimitKey(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)
 			r.RemoteAddr = tt.remoteAddr
 			r.Header.Set("X-Api-Key", "k-123")
+			r.Header.Set("X-Forwarded-For", "198.51.100.1")
 			p.ServeHTTP(httptest.NewRecorder(), r)
 			if len(lim.keys) != 1 || lim.keys[0] != tt.want {
 				t.Errorf("Allow keys = %q; want [%q]", lim.keys, tt.want)
@@ -291,8 +293,8 @@ func TestProxyPolicyBreakerOpen(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("Status = %d; want %d", rec.Code, http.StatusServiceUnavailable)
 	}
-	if got := errorBodyType(t, rec.Body.Bytes()); got != "unavailable" {
-		t.Errorf("error type = %q; want unavailable", got)
+	if got := errorBodyType(t, rec.Body.Bytes()); got != "circuit_open" {
+		t.Errorf("error type = %q; want circuit_open", got)
 	}
 	if got := hits.Load(); got != 0 {
 		t.Errorf("upstream hits = %d; want 0", got)

@@ -226,7 +226,7 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 				again = false
 			case !p.budget.withdraw(time.Now()):
 				again = false
-				p.breakersDone(next, nextTickets, Outcome{Class: balancer.Canceled})
+				p.breakersDone(next, nextTickets, Outcome{Class: balancer.Canceled}, time.Now())
 			}
 		}
 		if !again {
@@ -267,9 +267,9 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 // abandon records an attempt at u that was admitted and begun but never
 // made, as canceled, for the upstream and the breaker.
 func (p *Proxy) abandon(u *balancer.Upstream, t admission) {
-	o := Outcome{Class: balancer.Canceled}
-	u.DoneAt(o, time.Now())
-	p.breakersDone(u, t, o)
+	o, now := Outcome{Class: balancer.Canceled}, time.Now()
+	u.DoneAt(o, now)
+	p.breakersDone(u, t, o, now)
 }
 
 // deliverFinal writes the final attempt's answer to w and records it.

@@ -304,3 +304,19 @@ func writeBody(w http.ResponseWriter, r *http.Request, status int, b body) {
 		w.Write(b.b)
 	}
 }
+
+// AllowRequest asks l about r, keyed by key (nil: [ByIP]) at cost. It builds
+// the key in a pooled buffer and passes it to l for the call alone, as the
+// [Limiter] contract allows, so that it allocates nothing of its own. It is
+// how a handler other than [Middleware] (the gateway's Proxy, say) consults
+// a Limiter with a [KeyFunc].
+func AllowRequest(r *http.Request, l Limiter, key KeyFunc, cost int64) (Decision, error) {
+	if key == nil {
+		key = ByIP
+	}
+	kb := keyBufs.Get().(*keyBuf)
+	kb.b = key(kb.b[:0], r)
+	d, err := l.Allow(r.Context(), unsafe.String(unsafe.SliceData(kb.b), len(kb.b)), cost)
+	putKeyBuf(kb)
+	return d, err
+}
