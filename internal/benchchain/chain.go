@@ -8,6 +8,8 @@ import (
 
 	"github.com/vivremotion/gateway"
 	"github.com/vivremotion/gateway/balancer"
+	"github.com/vivremotion/gateway/breaker"
+	"github.com/vivremotion/gateway/ratelimit"
 )
 
 // BenchPath is a request path that the chain serves through its
@@ -38,6 +40,16 @@ var policies = []policy{
 		c.gw.Use(c.countRequests)
 		return nil
 	}},
+	{"rate limit: ratelimit.PerKey, GCRA per client IP, draft RateLimit headers", func(c *chain) error {
+		// A limit no benchmark reaches: every request pays for the
+		// decision and its headers, none is refused.
+		lim, err := ratelimit.NewGCRA(ratelimit.PerSecond(1e9), ratelimit.Options{})
+		if err != nil {
+			return err
+		}
+		c.gw.Use(ratelimit.PerKey(lim, ratelimit.ByIP))
+		return nil
+	}},
 	{fmt.Sprintf("router: gateway.Gateway, %d routes (literal, param, prefix), loaded on GET /api/{id}", len(routes)), func(c *chain) error {
 		for _, pattern := range routes {
 			if err := c.gw.Route(gateway.Route{Pattern: pattern, Handler: c.proxy}); err != nil {
@@ -56,6 +68,10 @@ var policies = []policy{
 	}},
 	{"balancer: balancer.P2C (peak-EWMA latency)", func(c *chain) error {
 		c.proxy.Balancer = balancer.NewP2C()
+		return nil
+	}},
+	{"circuit breakers: breaker.PerUpstream, defaults", func(c *chain) error {
+		c.proxy.UpstreamBreaker = breaker.NewPerUpstream(breaker.Settings{})
 		return nil
 	}},
 	{"retries: gateway.RetryPolicy, defaults (3 attempts, 20% budget)", func(c *chain) error {

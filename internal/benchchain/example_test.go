@@ -17,9 +17,11 @@ func ExampleBuild() {
 	}
 	// Output:
 	// global middleware: request counter
+	// rate limit: ratelimit.PerKey, GCRA per client IP, draft RateLimit headers
 	// router: gateway.Gateway, 100 routes (literal, param, prefix), loaded on GET /api/{id}
 	// upstreams: balancer.Pool
 	// outlier ejection: balancer.Ejector, defaults
 	// balancer: balancer.P2C (peak-EWMA latency)
+	// circuit breakers: breaker.PerUpstream, defaults
 	// retries: gateway.RetryPolicy, defaults (3 attempts, 20% budget)
 }
