@@ -73,5 +73,73 @@ func TestRunRejectsBadFlags(t *testing.T) {
 				t.Errorf("run(-upstream %q, -policies=%v) = nil; want an error", ups, policies)
 			}
 		}
+		cfg := config{listen: "127.0.0.1:0", upstreams: "http://a", policies: policies, rate: -1}
+		if err := run(context.Background(), cfg, func(string, []string) {}); err == nil {
+			t.Errorf("run(-rate -1, -policies=%v) = nil; want an error", policies)
+		}
+	}
+}
+
+// TestRunRateAndBreaker shows -rate: each client address gets its burst,
+// then 429 with Retry-After, with RateLimit headers on every answer; and
+// -breaker: a failing upstream's circuit opens, so the requests after go to
+// the other upstream.
+func TestRunRateAndBreaker(t *testing.T) {
+	good := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "good") }))
+	defer good.Close()
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
+	defer bad.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	cfg := config{listen: "127.0.0.1:0", upstreams: bad.URL + "," + good.URL, rate: 50, breaker: true}
+	go func() { errc <- run(ctx, cfg, func(a string, _ []string) { addrc <- a }) }()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-errc:
+		t.Fatalf("run: %v", err)
+	}
+	var codes []int
+	for range 60 {
+		res, err := http.Get("http://" + addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.Header.Get("RateLimit-Limit") != "50" || res.Header.Get("RateLimit-Remaining") == "" {
+			t.Errorf("RateLimit-Limit, -Remaining = %q, %q; want 50 and a count", res.Header.Get("RateLimit-Limit"), res.Header.Get("RateLimit-Remaining"))
+		}
+		if res.StatusCode == http.StatusTooManyRequests && res.Header.Get("Retry-After") == "" {
+			t.Errorf("429 without Retry-After")
+		}
+		codes = append(codes, res.StatusCode)
+	}
+	count := func(code int, in []int) (n int) {
+		for _, c := range in {
+			if c == code {
+				n++
+			}
+		}
+		return n
+	}
+	// The first 50 fit the burst (a few more may come as it refills);
+	// the bad upstream's circuit opens after its 10 consecutive failures,
+	// the default, after which only the good one answers.
+	if n := count(http.StatusTooManyRequests, codes); n < 5 {
+		t.Errorf("%d of 60 requests refused; want at least 5 over the burst of 50", n)
+	}
+	if n := count(http.StatusInternalServerError, codes); n != 10 {
+		t.Errorf("%d requests reached the failing upstream; want 10, then its circuit open", n)
+	}
+	if n := count(http.StatusInternalServerError, codes[25:]); n != 0 {
+		t.Errorf("%d failures after the circuit opened; want 0", n)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Errorf("run after cancel = %v; want nil", err)
 	}
 }
