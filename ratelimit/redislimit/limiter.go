@@ -203,10 +203,10 @@ type result struct {
 // buffer, and the script's arguments point into it, so that a call
 // allocates none of them.
 type call struct {
-	key  []byte
-	skey string // key, as the string go-redis sends
+	key         []byte
+	skey        string // key, as the string go-redis sends
 	least, most int64
-	args [9]any
+	args        [9]any
 }
 
 func (l *Limiter) newCall() *call {
