@@ -136,7 +136,7 @@ func New(c Config) (*Limiter, error) {
 	}
 	l.calls.New = func() any { return l.newCall() }
 	if c.Batch > 0 {
-		l.local = newLocal(c.Batch, time.Duration(c.Batch*p*int64(time.Microsecond)/u))
+		l.local = newLocal(c.Batch, r.Period)
 	}
 	return l, nil
 }

@@ -14,16 +14,25 @@ import (
 // took from Redis and has not spent yet.
 type local struct {
 	batch int64
-	// ttl is how long a replica keeps units unspent: the time the rate
-	// takes to earn a batch, at least minLeaseTTL. Older units are dropped.
+	// ttl is how long a replica keeps units unspent after its last lease
+	// of the key: the Period, within [minLeaseTTL, maxLeaseTTL]. Then the
+	// units are dropped and the key's state here can go.
 	ttl    time.Duration
 	epoch  time.Time // monotonic origin of the nanosecond times below
 	seed   maphash.Seed
 	shards [64]shard
 }
 
-// minLeaseTTL is the shortest time a replica keeps units unspent.
-const minLeaseTTL = 100 * time.Millisecond
+// The bounds of a lease's life. Dropped units are lost to the key until
+// Redis earns them again, so a lease lives long enough for a replica that
+// gets its share of a saturated key to spend it (a batch lasts Batch ×
+// replicas × Period / Limit then, under a Period when Batch × replicas is
+// below the Limit, as it should be); the upper bound limits the memory
+// idle keys keep.
+const (
+	minLeaseTTL = time.Second
+	maxLeaseTTL = time.Minute
+)
 
 type shard struct {
 	mu sync.Mutex // guards m and every lease in it
@@ -53,13 +62,17 @@ type lease struct {
 	deniedCost  int64
 }
 
-func newLocal(batch int64, earn time.Duration) *local {
-	lc := &local{batch: batch, ttl: max(earn, minLeaseTTL), epoch: time.Now(), seed: maphash.MakeSeed()}
+func newLocal(batch int64, period time.Duration) *local {
+	lc := &local{batch: batch, ttl: min(max(period, minLeaseTTL), maxLeaseTTL), epoch: time.Now(), seed: maphash.MakeSeed()}
 	for i := range lc.shards {
 		lc.shards[i].m = make(map[string]*lease)
 		lc.shards[i].sweepAt = 256
 	}
 	return lc
+}
+
+func (lc *local) shard(key string) *shard {
+	return &lc.shards[maphash.String(lc.seed, key)%uint64(len(lc.shards))]
 }
 
 func (lc *local) now() int64 { return int64(time.Since(lc.epoch)) }
@@ -69,7 +82,7 @@ func (lc *local) now() int64 { return int64(time.Since(lc.epoch)) }
 // the batch, in one round trip.
 func (l *Limiter) allowLocal(ctx context.Context, key string, cost int64) (ratelimit.Decision, error) {
 	lc := l.local
-	sh := &lc.shards[maphash.String(lc.seed, key)%uint64(len(lc.shards))]
+	sh := lc.shard(key)
 	now := lc.now()
 	sh.mu.Lock()
 	e := sh.m[key]
