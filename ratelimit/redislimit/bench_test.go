@@ -135,7 +135,7 @@ func decide(b *testing.B, l *redislimit.Limiter, key string, lat []time.Duration
 
 // latencies gathers the decisions' latencies from the goroutines.
 type latencies struct {
-	mu sync.Mutex // guards all
+	mu  sync.Mutex // guards all
 	all []time.Duration
 }
 
