@@ -29,6 +29,7 @@ func TestRedisStopped(t *testing.T) {
 		cfg.Client = client(t, srv.Addr)
 		cfg.Rate = rate
 		cfg.Timeout = 50 * time.Millisecond
+		cfg.Backoff = 20 * time.Millisecond
 		return limiter(t, cfg)
 	}
 	closed := mk(redislimit.Config{OnError: func(error) { closedErrs.Add(1) }})
@@ -78,19 +79,23 @@ func TestRedisStopped(t *testing.T) {
 
 	srv.Restart()
 
-	// The clients may hold dead connections for a moment: decisions resume
-	// within a few tries.
+	// Decisions resume once the Backoff has passed (and the clients have
+	// dropped their dead connections): within a second, with room to spare.
+	// A decision is Redis's when the next one sees a unit less remaining
+	// (a fail-open decision always says 99).
 	for name, l := range map[string]*redislimit.Limiter{"closed": closed, "open": open, "local": local} {
-		var d ratelimit.Decision
-		var err error
-		for range 5 {
-			if d, err = l.Allow(ctx, "k", 1); err == nil {
+		var d1, d2 ratelimit.Decision
+		var err1, err2 error
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			d1, err1 = l.Allow(ctx, "k", 1)
+			d2, err2 = l.Allow(ctx, "k", 1)
+			if err1 == nil && err2 == nil && d2.Remaining == d1.Remaining-1 {
 				break
 			}
 		}
 		// The restarted Redis has no data: the key is fresh.
-		if err != nil || !d.Allowed || d.Remaining < 94 {
-			t.Errorf("%s: Allow(k, 1) after Redis is back = %+v, %v; want allowed from a fresh key", name, d, err)
+		if err1 != nil || err2 != nil || !d1.Allowed || !d2.Allowed || d2.Remaining != d1.Remaining-1 || d1.Remaining < 90 {
+			t.Errorf("%s: Allow(k, 1) twice after Redis is back = %+v, %v and %+v, %v; want allowed from a fresh key, one unit apart", name, d1, err1, d2, err2)
 		}
 	}
 }
@@ -115,5 +120,51 @@ func TestRedisBlackHole(t *testing.T) {
 		if took > quick {
 			t.Errorf("FailOpen %v: Allow(k, 1) took %v; want under %v", failOpen, took, quick)
 		}
+	}
+}
+
+// TestBackoff: after a failed call, decisions skip Redis for the Backoff
+// and fail at once, without calling OnError; then one tries again.
+func TestBackoff(t *testing.T) {
+	addr := blackHole(t)
+	var errs atomic.Int64
+	l := limiter(t, redislimit.Config{
+		Client:  client(t, addr),
+		Rate:    ratelimit.PerSecond(10),
+		Timeout: 20 * time.Millisecond,
+		Backoff: time.Hour,
+		OnError: func(error) { errs.Add(1) },
+	})
+	ctx := context.Background()
+	if _, err := l.Allow(ctx, "k", 1); !errors.Is(err, redislimit.ErrUnavailable) {
+		t.Fatalf("Allow(k, 1) = %v; want ErrUnavailable", err)
+	}
+	start := time.Now()
+	for range 100 {
+		if d, err := l.Allow(ctx, "k", 1); !errors.Is(err, redislimit.ErrUnavailable) || d.Allowed {
+			t.Fatalf("Allow(k, 1) during the backoff = %+v, %v; want refused, ErrUnavailable", d, err)
+		}
+	}
+	if took := time.Since(start); took > quick {
+		t.Errorf("100 decisions during the backoff took %v; want under %v: they must not wait for Redis", took, quick)
+	}
+	if n := errs.Load(); n != 1 {
+		t.Errorf("OnError called %d times; want 1, for the one call made", n)
+	}
+
+	// With a short Backoff, a decision after it tries Redis again.
+	short := limiter(t, redislimit.Config{
+		Client:  client(t, addr),
+		Rate:    ratelimit.PerSecond(10),
+		Timeout: 20 * time.Millisecond,
+		Backoff: time.Millisecond,
+		OnError: func(error) { errs.Add(1) },
+	})
+	errs.Store(0)
+	short.Allow(ctx, "k", 1)
+	time.Sleep(2 * time.Millisecond) // past the Backoff, on the real clock it reads
+	short.Allow(ctx, "k", 1)
+	if n := errs.Load(); n != 2 {
+		t.Errorf("OnError called %d times; want 2: a call, and one more after the Backoff", n)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -49,10 +50,19 @@ type Config struct {
 	// True fails open: Allow returns the allowing Decision a fresh key would
 	// get, and no error.
 	FailOpen bool
-	// OnError, when not nil, is called with each error wrapping
-	// [ErrUnavailable], in either mode, on the goroutine of the decision
-	// and with no lock held: the place to count or log outages, which
-	// fail-open decisions do not show otherwise.
+	// Backoff is how long, after a call fails because Redis cannot be
+	// reached (a refused connection, a timeout), decisions skip Redis and
+	// fail open or closed at once, so that an outage costs requests no
+	// wait; one decision at a time tries Redis again each Backoff, and the
+	// first that succeeds ends the outage. An error that Redis itself
+	// answers (a key of the wrong type, say) starts no Backoff. Zero means
+	// 1 second; negative means every decision tries Redis.
+	Backoff time.Duration
+	// OnError, when not nil, is called with the error (wrapping
+	// [ErrUnavailable]) of each call to Redis that fails, in either mode,
+	// on the goroutine of the decision and with no lock held: the place to
+	// count or log outages, which fail-open decisions do not show
+	// otherwise. Decisions skipped during Backoff do not call it.
 	OnError func(error)
 	// Batch, when above zero, turns on local-first mode: each replica takes
 	// up to Batch units of a key from Redis in one round trip and spends
@@ -83,6 +93,13 @@ type Limiter struct {
 
 	calls sync.Pool // of *call
 	local *local    // nil unless Batch > 0
+
+	epoch   time.Time // origin of the monotonic nanoseconds below
+	backoff int64     // ns; 0: none
+	// downUntil is when decisions try Redis again after a failed call;
+	// 0 while Redis answers.
+	downUntil atomic.Int64
+	errDown   error // the error of a decision skipped during backoff
 }
 
 // New returns a Limiter for c. It fails on a missing client, a bad Rate,
@@ -117,6 +134,10 @@ func New(c Config) (*Limiter, error) {
 	if timeout > 0 && !honoursDeadlines(c.Client) {
 		return nil, errors.New("redislimit: the client ignores context deadlines, so Timeout cannot bound a call; set ContextTimeoutEnabled in its options, or a negative Timeout to rely on its own timeouts")
 	}
+	backoff := c.Backoff
+	if backoff == 0 {
+		backoff = time.Second
+	}
 	prefix := c.Prefix
 	if prefix == "" {
 		prefix = "ratelimit:"
@@ -133,6 +154,9 @@ func New(c Config) (*Limiter, error) {
 		pArg:     p,
 		uArg:     u,
 		burstArg: burst,
+		epoch:    time.Now(),
+		backoff:  int64(max(backoff, 0)),
+		errDown:  fmt.Errorf("%w: a call failed less than %v ago", ErrUnavailable, backoff),
 	}
 	l.calls.New = func() any { return l.newCall() }
 	if c.Batch > 0 {
@@ -175,9 +199,11 @@ func (l *Limiter) Allow(ctx context.Context, key string, cost int64) (ratelimit.
 
 // failed makes the Decision for a call that Redis could not answer.
 func (l *Limiter) failed(ctx context.Context, cost int64, err error) (ratelimit.Decision, error) {
-	err = fmt.Errorf("%w: %w", ErrUnavailable, err)
-	if l.onError != nil {
-		l.onError(err)
+	if err != l.errDown {
+		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		if l.onError != nil {
+			l.onError(err)
+		}
 	}
 	// The caller gone is no outage: its request goes nowhere either way.
 	if l.failOpen && ctx.Err() == nil {
@@ -217,7 +243,38 @@ func (l *Limiter) newCall() *call {
 }
 
 // take runs the script for key: it grants between least and most units.
+// During a backoff it returns l.errDown at once, but for the one caller
+// that tries Redis again.
 func (l *Limiter) take(ctx context.Context, key string, least, most int64) (result, error) {
+	if until := l.downUntil.Load(); until != 0 {
+		now := l.now()
+		if now < until || !l.downUntil.CompareAndSwap(until, now+l.backoff) {
+			return result{}, l.errDown
+		}
+	}
+	r, err := l.call(ctx, key, least, most)
+	switch {
+	case err == nil:
+		if l.downUntil.Load() != 0 {
+			l.downUntil.Store(0)
+		}
+	case l.backoff > 0 && ctx.Err() == nil && !isReply(err):
+		l.downUntil.Store(l.now() + l.backoff)
+	}
+	return r, err
+}
+
+func (l *Limiter) now() int64 { return int64(time.Since(l.epoch)) }
+
+// isReply reports whether err is an error Redis answered, rather than a
+// failure to reach it.
+func isReply(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// call is take's round trip.
+func (l *Limiter) call(ctx context.Context, key string, least, most int64) (result, error) {
 	if l.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, l.timeout)
