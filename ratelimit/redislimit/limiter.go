@@ -238,7 +238,7 @@ type call struct {
 func (l *Limiter) newCall() *call {
 	c := &call{key: make([]byte, 0, 64)}
 	// Pointers box without allocating; go-redis reads *string and *int64.
-	c.args = [9]any{"evalsha", script.Hash(), "1", &c.skey, l.pArg, l.uArg, l.burstArg, &c.least, &c.most}
+	c.args = [9]any{"evalsha", scriptHash, "1", &c.skey, l.pArg, l.uArg, l.burstArg, &c.least, &c.most}
 	return c
 }
 
@@ -293,7 +293,7 @@ func (l *Limiter) call(ctx context.Context, key string, least, most int64) (resu
 		// Redis restarted, or another script flushed it: send the source.
 		c.args[0], c.args[1] = "eval", gcra
 		v, err = l.client.Do(ctx, c.args[:]...).Result()
-		c.args[0], c.args[1] = "evalsha", script.Hash()
+		c.args[0], c.args[1] = "evalsha", scriptHash
 	}
 	c.skey = ""
 	if err != nil {

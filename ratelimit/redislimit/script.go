@@ -78,4 +78,5 @@ end
 return {1, take, avail - take, 0, cdiv(d, u)}
 `
 
-var script = redis.NewScript(gcra)
+// scriptHash is the script's SHA-1, boxed once for EVALSHA's arguments.
+var scriptHash any = redis.NewScript(gcra).Hash()
