@@ -38,9 +38,8 @@ func TestAllowAllocs(t *testing.T) {
 	} {
 		l := limiter(t, redislimit.Config{Rate: benchRate, Timeout: tc.timeout})
 		ctx := context.Background()
-		key := []byte("client-42")
 		got := testing.AllocsPerRun(200, func() {
-			if _, err := l.Allow(ctx, string(key), 1); err != nil { // string(key) does not allocate in a call
+			if _, err := l.Allow(ctx, "client-42", 1); err != nil {
 				t.Fatal(err)
 			}
 		})

@@ -42,7 +42,7 @@ type Config struct {
 	// answer, so that a dead or unreachable Redis does not stall requests.
 	// Zero means 100 ms. Negative means the limiter sets no deadline of its
 	// own and relies on the client's DialTimeout, ReadTimeout and
-	// WriteTimeout (and saves the three allocations a deadline costs).
+	// WriteTimeout (and saves the five allocations a deadline costs).
 	Timeout time.Duration
 	// FailOpen chooses what Allow does when Redis cannot decide. False,
 	// the default, fails closed: Allow returns an error wrapping

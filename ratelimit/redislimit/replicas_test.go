@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/vivremotion/gateway/internal/redistest"
 	"github.com/vivremotion/gateway/ratelimit"
@@ -29,8 +30,9 @@ func replicas(t *testing.T, n int, cfg redislimit.Config) []*redislimit.Limiter 
 
 // hammer has every limiter's goroutines ask for key until each has seen
 // refusals in a row (the key is spent) or made calls calls, and returns
-// how many units were admitted and how long it took.
-func hammer(t *testing.T, ls []*redislimit.Limiter, goroutines, calls int, key string) (admitted int64, took time.Duration) {
+// how many units were admitted and how long it took. Requests cost 1, or 1
+// to 3 in turn when mixed.
+func hammer(t *testing.T, ls []*redislimit.Limiter, goroutines, calls int, key string, mixed bool) (admitted int64, took time.Duration) {
 	t.Helper()
 	var n atomic.Int64
 	var wg sync.WaitGroup
@@ -39,14 +41,18 @@ func hammer(t *testing.T, ls []*redislimit.Limiter, goroutines, calls int, key s
 		for range goroutines {
 			wg.Go(func() {
 				refusals := 0
-				for range calls {
-					d, err := l.Allow(context.Background(), key, 1)
+				for i := range calls {
+					cost := int64(1)
+					if mixed {
+						cost += int64(i % 3)
+					}
+					d, err := l.Allow(context.Background(), key, cost)
 					if err != nil {
 						t.Error(err)
 						return
 					}
 					if d.Allowed {
-						n.Add(1)
+						n.Add(cost)
 						refusals = 0
 					} else if refusals++; refusals == 5 {
 						return
@@ -60,17 +66,24 @@ func hammer(t *testing.T, ls []*redislimit.Limiter, goroutines, calls int, key s
 }
 
 // TestReplicasSynchronous: 8 replicas of 4 goroutines each, all on one
-// key, admit exactly the burst, plus what the rate earns meanwhile (a
-// unit every 3.6 s).
+// key, admit the burst and no more, but what the rate earns meanwhile (a
+// unit every 3.6 s); with mixed costs, up to 2 units fewer, which no
+// request of the remaining cost could take.
 func TestReplicasSynchronous(t *testing.T) {
 	rate := ratelimit.Rate{Limit: 1000, Period: time.Hour}
-	ls := replicas(t, 8, redislimit.Config{Rate: rate})
-	admitted, took := hammer(t, ls, 4, 200, "shared")
-	burst := rate.BurstOrLimit()
-	earned := int64(took/(rate.Period/time.Duration(rate.Limit))) + 1
-	t.Logf("8 replicas x 4 goroutines: admitted %d in %v; allowed %d (burst %d + %d earned)", admitted, took, burst+earned, burst, earned)
-	if admitted < burst || admitted > burst+earned {
-		t.Errorf("admitted %d; want %d to %d", admitted, burst, burst+earned)
+	for _, mixed := range []bool{false, true} {
+		ls := replicas(t, 8, redislimit.Config{Rate: rate})
+		admitted, took := hammer(t, ls, 4, 200, "shared", mixed)
+		burst := rate.BurstOrLimit()
+		earned := int64(took/(rate.Period/time.Duration(rate.Limit))) + 1
+		least := burst
+		if mixed {
+			least -= 2
+		}
+		t.Logf("8 replicas x 4 goroutines, mixed costs %v: admitted %d in %v; allowed %d (burst %d + %d earned)", mixed, admitted, took, burst+earned, burst, earned)
+		if admitted < least || admitted > burst+earned {
+			t.Errorf("mixed costs %v: admitted %d; want %d to %d", mixed, admitted, least, burst+earned)
+		}
 	}
 }
 
@@ -98,7 +111,7 @@ func TestReplicasLocalFirst(t *testing.T) {
 	}
 	rc.Del(ctx, keys[0])
 
-	admitted, took := hammer(t, ls, 4, 200, "shared")
+	admitted, took := hammer(t, ls, 4, 200, "shared", false)
 	earned := int64(took/(rate.Period/time.Duration(rate.Limit))) + 1
 	bound := rate.Burst + earned + n*batch
 	t.Logf("%d replicas, batch %d: admitted %d in %v; burst %d, bound %d", n, batch, admitted, took, rate.Burst, bound)
@@ -109,13 +122,14 @@ func TestReplicasLocalFirst(t *testing.T) {
 }
 
 // TestReplicasLocalFirstNeverExceedsTotal: with nothing refilling, the
-// local-first replicas never admit more than Redis granted in all, the
-// burst; they may admit less, by what their leases strand.
+// local-first replicas, asked for mixed costs, never admit more than Redis
+// granted in all, the burst; they may admit less, by what their leases
+// strand.
 func TestReplicasLocalFirstNeverExceedsTotal(t *testing.T) {
 	const n, batch = 4, 10
 	rate := ratelimit.Rate{Limit: 1000, Period: time.Hour, Burst: 150}
 	ls := replicas(t, n, redislimit.Config{Rate: rate, Batch: batch})
-	admitted, took := hammer(t, ls, 4, 200, "shared")
+	admitted, took := hammer(t, ls, 4, 200, "shared", true)
 	earned := int64(took/(rate.Period/time.Duration(rate.Limit))) + 1
 	t.Logf("%d replicas, batch %d: admitted %d of burst %d in %v", n, batch, admitted, rate.Burst, took)
 	if admitted < rate.Burst-n*batch || admitted > rate.Burst+earned {
@@ -170,5 +184,28 @@ func TestLocalFirstRefusalRemembered(t *testing.T) {
 	}
 	if got := cmds.n.Load() - before; got != 0 {
 		t.Errorf("a remembered refusal ran %d scripts; want 0", got)
+	}
+}
+
+// TestAllowKeyReused: Allow's key is valid only during the call; the
+// caller may then write other bytes into its memory, as the middleware's
+// pooled buffers do, and neither mode keeps the old bytes' key in use.
+func TestAllowKeyReused(t *testing.T) {
+	for _, batch := range []int64{0, 5} {
+		l := limiter(t, redislimit.Config{Rate: ratelimit.Rate{Limit: 10, Period: time.Hour}, Batch: batch})
+		buf := []byte("client-1")
+		key := unsafe.String(unsafe.SliceData(buf), len(buf))
+		ctx := context.Background()
+		allow := func(want int64) {
+			t.Helper()
+			if d, err := l.Allow(ctx, key, 2); err != nil || !d.Allowed || d.Remaining != want {
+				t.Errorf("batch %d: Allow(%s, 2) = %+v, %v; want allowed, Remaining %d", batch, key, d, err, want)
+			}
+		}
+		allow(8)
+		copy(buf, "client-2")
+		allow(8)
+		copy(buf, "client-1")
+		allow(6)
 	}
 }
