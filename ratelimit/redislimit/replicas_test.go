@@ -196,16 +196,16 @@ func TestAllowKeyReused(t *testing.T) {
 		buf := []byte("client-1")
 		key := unsafe.String(unsafe.SliceData(buf), len(buf))
 		ctx := context.Background()
-		allow := func(want int64) {
+		allow := func(key string, want int64) {
 			t.Helper()
 			if d, err := l.Allow(ctx, key, 2); err != nil || !d.Allowed || d.Remaining != want {
 				t.Errorf("batch %d: Allow(%s, 2) = %+v, %v; want allowed, Remaining %d", batch, key, d, err, want)
 			}
 		}
-		allow(8)
+		allow(key, 8)
 		copy(buf, "client-2")
-		allow(8)
-		copy(buf, "client-1")
-		allow(6)
+		allow(key, 8)
+		allow("client-1", 6)
+		allow("client-2", 6)
 	}
 }
