@@ -46,17 +46,17 @@
 // retries a call whose answer was lost, which may spend twice (admitting
 // less, never more).
 //
-// Local-first mode (Config.Batch K > 0): a replica takes up to K units of
-// a key in one round trip and spends them without asking Redis again. A
-// replica never holds more than K units of a key, counting those that
-// round trips in flight may bring; units come only from Redis, so over a
-// key's whole life the replicas admit no more than the synchronous mode
-// would. Over a stretch of time, units taken before it may be spent in it:
-// with R replicas, at most Burst + w × Limit/Period + R × K units, an
-// overshoot of at most R × K. TestReplicasLocalFirst shows it reached: 4
-// replicas with K = 10, each holding 9 units when the key's allowance in
-// Redis is whole again, admit 136 against a burst of 100 (bound 140, plus
-// what the rate earns meanwhile). The other way, units a replica holds
+// Local-first mode (Config.Batch K > 0): when a replica needs units of a
+// key, it takes up to K more in the same round trip, and spends them
+// without asking Redis again. A replica never holds more than K units of a
+// key, counting those that round trips in flight may bring; units come
+// only from Redis, so over a key's whole life the replicas admit no more
+// than the synchronous mode would. Over a stretch of time, units taken
+// before it may be spent in it: with R replicas, at most Burst + w ×
+// Limit/Period + R × K units, an overshoot of at most R × K.
+// TestReplicasLocalFirst shows it reached: 4 replicas with K = 10, each
+// holding 10 units when the key's allowance in Redis is whole again, admit
+// 140 against a burst of 100. The other way, units a replica holds
 // unspent for a lease's life (the Period, within 1 second and 1 minute)
 // are dropped, and the key lacks them until Redis earns them again: up to
 // R × K too few. Choose K so that R × K is small beside the Limit. In this

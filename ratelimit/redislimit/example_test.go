@@ -101,10 +101,11 @@ func ExampleLimiter_Allow() {
 	fmt.Println(d.Allowed, d.Limit, d.Remaining, d.RetryAfter, d.Reset)
 }
 
-// In local-first mode each replica takes up to Batch units of a key from
-// Redis at once and spends them without a round trip: here a busy key
-// costs a round trip every 20 decisions, and the replicas together may
-// exceed the limit, over any stretch of time, by at most replicas × 20.
+// In local-first mode each replica takes up to Batch units of a key more
+// than it needs from Redis at once, and spends them without a round trip:
+// here a busy key costs a round trip every 21 decisions, and the replicas
+// together may exceed the limit, over any stretch of time, by at most
+// replicas × 20.
 // This example needs a Redis server on localhost:6379, so it is compiled
 // but not run by go test.
 func ExampleConfig_batch() {

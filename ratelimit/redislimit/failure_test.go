@@ -60,9 +60,9 @@ func TestRedisStopped(t *testing.T) {
 	if closedErrs.Load() != 1 || openErrs.Load() != 1 {
 		t.Errorf("OnError called %d times fail-closed, %d fail-open; want 1 and 1", closedErrs.Load(), openErrs.Load())
 	}
-	// The local-first limiter took 5 units and spent 1: it spends 4 more
-	// without Redis, then fails as it is configured to (closed).
-	for i := range 4 {
+	// The local-first limiter took 1 + 5 units and spent 1: it spends 5
+	// more without Redis, then fails as it is configured to (closed).
+	for i := range 5 {
 		if d, err := local.Allow(ctx, "k", 1); err != nil || !d.Allowed {
 			t.Errorf("local-first Allow(k, 1) #%d with Redis down = %+v, %v; want allowed from the lease", i, d, err)
 		}

@@ -64,13 +64,14 @@ type Config struct {
 	// count or log outages, which fail-open decisions do not show
 	// otherwise. Decisions skipped during Backoff do not call it.
 	OnError func(error)
-	// Batch, when above zero, turns on local-first mode: each replica takes
-	// up to Batch units of a key from Redis in one round trip and spends
-	// them locally, so that a key's busy replica asks Redis about once
-	// every Batch units instead of once per decision. A replica holds at
-	// most Batch unspent units per key, which bounds the overshoot (see
-	// # Consistency in the package doc). Zero, the default, asks Redis on
-	// every decision. Batch must not exceed the Rate's burst.
+	// Batch, when above zero, turns on local-first mode: when a replica
+	// needs units of a key, it takes from Redis, in the same round trip,
+	// up to Batch more, and spends them locally, so that a key's busy
+	// replica asks Redis about once every Batch units instead of once per
+	// decision. A replica holds at most Batch unspent units per key, which
+	// bounds the overshoot (see # Consistency in the package doc). Zero,
+	// the default, asks Redis on every decision. Batch must not exceed the
+	// Rate's burst.
 	Batch int64
 }
 

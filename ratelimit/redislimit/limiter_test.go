@@ -109,8 +109,9 @@ func TestAllowExactFraction(t *testing.T) {
 }
 
 // TestAllowRefills waits, in real time since the clock is Redis's, for
-// the RetryAfter of a refusal: then the same request passes, and not
-// before.
+// the RetryAfter of a refusal: then the same request passes. The
+// RetryAfter is at most the time two units take to earn, however slowly
+// the test runs.
 func TestAllowRefills(t *testing.T) {
 	l := limiter(t, redislimit.Config{Rate: ratelimit.Rate{Limit: 50, Period: time.Second, Burst: 2}})
 	ctx := context.Background()
@@ -120,8 +121,8 @@ func TestAllowRefills(t *testing.T) {
 		}
 	}
 	d, err := l.Allow(ctx, "k", 2)
-	if err != nil || d.Allowed || d.RetryAfter <= 20*time.Millisecond || d.RetryAfter > 40*time.Millisecond {
-		t.Fatalf("Allow(k, 2) = %+v, %v; want refused, RetryAfter in (20ms, 40ms]", d, err)
+	if err != nil || d.Allowed || d.RetryAfter <= 0 || d.RetryAfter > 40*time.Millisecond {
+		t.Fatalf("Allow(k, 2) = %+v, %v; want refused, RetryAfter in (0, 40ms]", d, err)
 	}
 	time.Sleep(d.RetryAfter)
 	if d, err := l.Allow(ctx, "k", 2); err != nil || !d.Allowed || d.Remaining != 0 {

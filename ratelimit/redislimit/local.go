@@ -49,7 +49,8 @@ type lease struct {
 	// held is the units taken from Redis and not yet spent, until expires.
 	held    int64
 	expires int64
-	// reserved is the units that round trips in flight may add to held.
+	// reserved is the units that round trips in flight may add to held,
+	// counting what they took from it and give back if they fail.
 	// held+reserved never exceeds the batch: that is the overshoot bound.
 	reserved int64
 	flights  int32 // round trips in flight for this key
@@ -107,7 +108,7 @@ func (l *Limiter) allowLocal(ctx context.Context, key string, cost int64) (ratel
 	if now < e.deniedUntil && cost >= e.deniedCost {
 		d := ratelimit.Decision{
 			Limit:      l.burst,
-			Remaining:  e.held + e.remaining,
+			Remaining:  min(l.burst, e.held+e.remaining),
 			RetryAfter: time.Duration(e.deniedUntil - now),
 			Reset:      time.Duration(max(0, e.resetAt-now)),
 		}
@@ -115,12 +116,13 @@ func (l *Limiter) allowLocal(ctx context.Context, key string, cost int64) (ratel
 		return d, nil
 	}
 	// Spend what is held, take the rest from Redis, and ask for as much
-	// again as keeps held+reserved within the batch.
+	// again as keeps held+reserved within the batch. What is held stays
+	// reserved during the round trip, since it comes back if that fails.
 	claimed := e.held
 	e.held = 0
 	least := cost - claimed
-	extra := max(0, lc.batch-e.reserved-least)
-	e.reserved += extra
+	extra := max(0, lc.batch-e.reserved-claimed)
+	e.reserved += claimed + extra
 	e.flights++
 	sh.mu.Unlock()
 
@@ -128,7 +130,7 @@ func (l *Limiter) allowLocal(ctx context.Context, key string, cost int64) (ratel
 
 	now = lc.now()
 	sh.mu.Lock()
-	e.reserved -= extra
+	e.reserved -= claimed + extra
 	e.flights--
 	if err != nil || !r.allowed {
 		e.held += claimed // not spent: still held
@@ -143,7 +145,7 @@ func (l *Limiter) allowLocal(ctx context.Context, key string, cost int64) (ratel
 		}
 		return ratelimit.Decision{
 			Limit:      l.burst,
-			Remaining:  held + r.remaining,
+			Remaining:  min(l.burst, held+r.remaining),
 			RetryAfter: r.retry,
 			Reset:      r.reset,
 		}, nil

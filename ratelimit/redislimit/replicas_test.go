@@ -87,13 +87,13 @@ func TestReplicasSynchronous(t *testing.T) {
 	}
 }
 
-// TestReplicasLocalFirst shows the local-first bound. Each replica first
-// takes a lease (one decision, which takes Batch units and spends one);
-// then the key's allowance in Redis becomes whole again, as it does when
-// the key has been idle long enough (here by deleting the key, so that the
-// test needs no waiting). The replicas then admit the burst from Redis
-// plus what their leases still hold: more than the burst, and no more
-// than the burst + replicas × Batch.
+// TestReplicasLocalFirst shows the local-first bound reached. Each replica
+// first takes a lease (one decision, which takes 1 + Batch units and
+// spends one); then the key's allowance in Redis becomes whole again, as
+// it does when the key has been idle long enough (here by deleting the
+// key, so that the test needs no waiting). The replicas then admit the
+// burst from Redis plus what their leases hold: the burst + replicas ×
+// Batch, the bound.
 func TestReplicasLocalFirst(t *testing.T) {
 	const n, batch = 4, 10
 	rate := ratelimit.Rate{Limit: 1000, Period: time.Hour, Burst: 100}
@@ -115,8 +115,8 @@ func TestReplicasLocalFirst(t *testing.T) {
 	earned := int64(took/(rate.Period/time.Duration(rate.Limit))) + 1
 	bound := rate.Burst + earned + n*batch
 	t.Logf("%d replicas, batch %d: admitted %d in %v; burst %d, bound %d", n, batch, admitted, took, rate.Burst, bound)
-	// Each replica held batch-1 units when the key was deleted.
-	if want := rate.Burst + n*(batch-1); admitted < want || admitted > bound {
+	// Each replica held a batch when the key was deleted.
+	if want := rate.Burst + n*batch; admitted < want || admitted > bound {
 		t.Errorf("admitted %d; want %d (burst + leases held) to %d (burst + replicas x batch + earned)", admitted, want, bound)
 	}
 }
@@ -171,9 +171,9 @@ func TestLocalFirstRefusalRemembered(t *testing.T) {
 	l := limiter(t, redislimit.Config{Client: rc, Rate: ratelimit.Rate{Limit: 10, Period: time.Hour, Burst: 4}, Batch: 2})
 	ctx := context.Background()
 	run(t, l, []step{
-		{key: "k", cost: 1, allowed: true, remaining: 3, reset: 12 * time.Minute}, // takes 2
-		{key: "k", cost: 1, allowed: true, remaining: 2, reset: 12 * time.Minute}, // spends the lease
-		{key: "k", cost: 3, allowed: false, remaining: 2, retry: 6 * time.Minute, reset: 12 * time.Minute},
+		{key: "k", cost: 1, allowed: true, remaining: 3, reset: 18 * time.Minute}, // takes 1 + 2
+		{key: "k", cost: 1, allowed: true, remaining: 2, reset: 18 * time.Minute}, // from the lease
+		{key: "k", cost: 3, allowed: false, remaining: 2, retry: 6 * time.Minute, reset: 18 * time.Minute},
 		{key: "k", cost: 2, allowed: true, remaining: 0, reset: 24 * time.Minute}, // a smaller cost still asks
 		{key: "k", cost: 1, allowed: false, remaining: 0, retry: 6 * time.Minute, reset: 24 * time.Minute},
 	})
