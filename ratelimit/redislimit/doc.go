@@ -103,19 +103,20 @@
 // go-redis 9.23; median of 3 runs, over 1000 keys:
 //
 //	mode                   ns/decision   p50       p99       round trips   allocs
-//	sync, sequential          70 400     54 µs    167 µs     1             12
-//	sync, parallel            79 600    139 µs    514 µs     1             12
-//	batch 100, sequential      1 020    111 ns     64 µs     0.010          0
-//	batch 100, parallel          840     91 ns    116 µs     0.012          0
+//	sync, sequential          54 800     43 µs    184 µs     1             12
+//	sync, parallel            44 600     80 µs    247 µs     1             12
+//	batch 100, sequential        960    121 ns     57 µs     0.010          0
+//	batch 100, parallel          740     90 ns     96 µs     0.012          0
 //
-// A round trip costs what Redis and the network cost, here 14 000
-// decisions a second; local-first with a batch of 100 makes 1.2 million,
-// with a round trip per 80 to 100 decisions (more than one per batch when
-// goroutines of a replica find a key's lease spent at once). None of the
-// 12 allocations of a round trip is this package's: the key is built in a
+// A round trip costs what Redis and the network cost: here 18 000 to
+// 22 000 decisions a second. Local-first with a batch of 100 makes 1.0 to
+// 1.35 million, with a round trip per 80 to 100 decisions (more than one
+// per batch when goroutines of a replica find a key's lease spent at
+// once); a decision from the lease takes about 100 ns. None of the 12
+// allocations of a round trip is this package's: the key is built in a
 // pooled buffer and the script's arguments are boxed once; 7 are
-// go-redis's (its command, its reply), and 5 the deadline of
-// context.WithTimeout and the channel go-redis asks of it (a negative
-// Timeout saves those). Spending from a lease allocates nothing.
+// go-redis's (its command, a connection check, its reply), and 5 the
+// deadline of context.WithTimeout and the channel go-redis asks of it (a
+// negative Timeout saves those). Spending from a lease allocates nothing.
 // TestAllowAllocs and TestAllowLocalAllocs fail if that changes.
 package redislimit
