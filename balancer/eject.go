@@ -113,12 +113,41 @@ func (p *Pool) EjectOutliers(e Ejector) error {
 // its pool's outlier tests (see [Pool.EjectOutliers]).
 func (u *Upstream) Ejected() bool { return u.ejectedUntil.Load() != 0 }
 
-// judge is called by [Upstream.DoneAt] with each outcome, when u's pool
-// ejects outliers. It takes the pool's lock only to eject or to return.
-func (p *Pool) judge(e *ejector, u *Upstream, o Outcome, now int64) {
-	if due := p.nextReturn.Load(); due != 0 && now >= due {
-		p.returnDue(now)
+// Eject takes u out of its pool's rotation until the time until, for a
+// policy outside the pool that judges u, such as a circuit breaker kept per
+// upstream: the pool's snapshots then leave u out, so that every Balancer
+// spreads the load over the others as it would with u gone, and a lower
+// priority group takes over when its whole group is out. As with outlier
+// ejection, ejected members still serve when no other member can. u comes
+// back by itself once until has passed, when the pool next records an
+// outcome. An Eject that would end sooner than the ejection in force
+// changes nothing; one for an upstream in no pool does nothing.
+func (u *Upstream) Eject(until time.Time) {
+	if p := u.pool.Load(); p != nil {
+		p.ejectUntil(u, until.UnixNano())
 	}
+}
+
+// ejectUntil is Eject for u, a member of p.
+func (p *Pool) ejectUntil(u *Upstream, until int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cur := u.ejectedUntil.Load()
+	if u.pool.Load() != p || cur >= until {
+		return
+	}
+	u.ejectedUntil.Store(until)
+	if due := p.nextReturn.Load(); due == 0 || until < due {
+		p.nextReturn.Store(until)
+	}
+	if cur == 0 {
+		p.rebuild()
+	}
+}
+
+// judge is called by [Upstream.DoneAt] with each outcome, when u's pool
+// ejects outliers. It takes the pool's lock only to eject.
+func (p *Pool) judge(e *ejector, u *Upstream, o Outcome, now int64) {
 	if o.Class == Canceled || o.Class == Refused {
 		return
 	}

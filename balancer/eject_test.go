@@ -196,3 +196,63 @@ func TestEjectedServeWhenNoneElse(t *testing.T) {
 		}
 	})
 }
+
+// TestEject shows Eject, for a policy outside the pool, in a pool without
+// an Ejector: the upstream leaves the snapshot at once, a later deadline
+// extends the ejection and a sooner one does not shorten it, it comes back
+// with the first outcome recorded after its deadline, a lower priority
+// group takes over when the whole best group is out, and an upstream in no
+// pool is left alone.
+func TestEject(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var members []*balancer.Upstream
+		for _, raw := range append(urlsN(3), "http://10.9.9.9:8080") {
+			u, err := balancer.NewUpstream(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			members = append(members, u)
+		}
+		backup := members[3]
+		backup.Priority = 1
+		pool, err := balancer.PoolOf(members...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ups := pool.All()
+		a, b, c := ups[0], ups[1], ups[2]
+		check := func(step string, want ...*balancer.Upstream) {
+			t.Helper()
+			if got := pool.Healthy(); !slices.Equal(got, want) {
+				t.Errorf("%s: Healthy() = %v; want %v", step, got, want)
+			}
+		}
+		check("start", a, b, c)
+
+		a.Eject(time.Now().Add(10 * time.Second))
+		check("a ejected", b, c)
+		a.Eject(time.Now().Add(5 * time.Second)) // sooner: no change
+		a.Eject(time.Now().Add(20 * time.Second))
+		time.Sleep(15 * time.Second)
+		attempt(b, balancer.OK, time.Millisecond)
+		check("after the first deadline, extended", b, c)
+		time.Sleep(5 * time.Second)
+		check("deadline passed, no outcome yet", b, c)
+		attempt(b, balancer.OK, time.Millisecond)
+		check("returned with the next outcome", a, b, c)
+
+		for _, u := range []*balancer.Upstream{a, b, c} {
+			u.Eject(time.Now().Add(10 * time.Second))
+		}
+		check("the best group out: the backup group serves", backup)
+		time.Sleep(10 * time.Second)
+		attempt(backup, balancer.OK, time.Millisecond)
+		check("the best group back", a, b, c)
+
+		loose, _ := balancer.NewUpstream("http://10.8.8.8:8080")
+		loose.Eject(time.Now().Add(time.Hour))
+		if loose.Ejected() {
+			t.Errorf("an upstream in no pool was ejected")
+		}
+	})
+}

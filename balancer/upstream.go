@@ -176,6 +176,9 @@ func (u *Upstream) DoneAt(o Outcome, now time.Time) {
 		u.observe(float64(o.Duration), t)
 	}
 	if p := u.pool.Load(); p != nil {
+		if due := p.nextReturn.Load(); due != 0 && t >= due {
+			p.returnDue(t) // the ejections that have ended, by an Ejector or by Eject
+		}
 		if e := p.ejector.Load(); e != nil {
 			p.judge(e, u, o, t)
 		}
