@@ -64,18 +64,6 @@ type UpstreamBreaker interface {
 	Done(u *balancer.Upstream, ticket uint64, o Outcome)
 }
 
-// OpenCircuits is an optional ability of an [UpstreamBreaker]: it tells
-// which circuits are open, so that the Balancer is offered only the
-// upstreams that can take an attempt and spreads the load of the others
-// evenly. Without it the Proxy learns of an open circuit from Allow alone.
-type OpenCircuits interface {
-	// OpenCount returns how many circuits are open now. While it is zero
-	// the Proxy asks nothing more, so it must be cheap.
-	OpenCount() int
-	// Open reports whether u's circuit would refuse an attempt now.
-	Open(u *balancer.Upstream) bool
-}
-
 // Cache stores responses. Get returns the entry stored under key, if any;
 // Set stores e. The [Proxy] decides what is stored and what is served, by
 // the rules of package cache; a Cache only keeps entries.
@@ -113,11 +101,14 @@ type ProxyRequest struct {
 //  1. Limiter: a refused request gets 429 with Retry-After.
 //  2. Cache lookup: a fresh stored response is served at once.
 //  3. Balancer pick among the pool's healthy upstreams: none gives 503.
-//     With an UpstreamBreaker that reports [OpenCircuits], the upstreams
-//     whose circuit is open are left out of the choice.
 //  4. Breaker admit: an open circuit gives 503. Then the UpstreamBreaker
 //     admits the picked upstream; when its circuit refuses, the Balancer
-//     picks again among the others, and 503 comes only when none is left.
+//     picks again among the others, and 503 comes only when none of them
+//     is admitted. (Package breaker's PerUpstream also takes an upstream
+//     whose circuit opens out of its pool's rotation for the open time,
+//     with [balancer.Upstream.Eject], so that the Balancer is offered the
+//     others and a lower priority group takes over when a whole group is
+//     open.)
 //  5. Round trip to the upstream, within DialTimeout,
 //     ResponseHeaderTimeout and Timeout.
 //  6. Outcome recorded: one [Outcome] goes to the upstream's counters and
@@ -478,50 +469,38 @@ func (p *Proxy) admit(r *http.Request, ups []*balancer.Upstream) (*balancer.Upst
 	if ups == nil && p.Upstreams != nil {
 		ups = p.Upstreams.Healthy()
 	}
-	// scratch, when not nil, is a pooled copy of the candidates that ups
-	// points into, for the upstream breaker to strike out.
-	var scratch *[]*balancer.Upstream
-	if oc, ok := p.UpstreamBreaker.(OpenCircuits); ok && len(ups) > 1 && oc.OpenCount() > 0 {
-		scratch = upstreamSlices.Get().(*[]*balancer.Upstream)
-		defer releaseUpstreams(scratch)
-		closed := (*scratch)[:0]
-		for _, u := range ups {
-			if !oc.Open(u) {
-				closed = append(closed, u)
-			}
-		}
-		*scratch = closed
-		if len(closed) > 0 {
-			ups = closed
-		}
-	}
 	u := p.pick(r, ups)
 	if u == nil {
 		return nil, admission{}, &Error{Op: "balance", Err: ErrNoUpstream}
 	}
 	var t admission
+	if p.Breaker == nil && p.UpstreamBreaker == nil {
+		return u, t, nil
+	}
 	if p.Breaker != nil {
 		var err error
 		if t.proxy, err = p.Breaker.Allow(); err != nil {
 			return nil, admission{}, &Error{Op: "breaker", Upstream: u.URL.Host, Err: err}
 		}
 	}
-	if p.UpstreamBreaker != nil {
-		var err error
-		if t.upstream, err = p.UpstreamBreaker.Allow(u); err != nil {
-			if scratch == nil {
-				scratch = upstreamSlices.Get().(*[]*balancer.Upstream)
-				defer releaseUpstreams(scratch)
-			}
-			*scratch = append((*scratch)[:0], ups...) // a no-op copy when ups is already *scratch
-			if u, t.upstream, err = p.admitOther(r, scratch, u, err); err != nil {
-				if p.Breaker != nil {
-					p.Breaker.Done(t.proxy, Outcome{Class: balancer.Refused})
-				}
-				return nil, admission{}, err
-			}
+	if p.UpstreamBreaker == nil {
+		return u, t, nil
+	}
+	// Should the UpstreamBreaker or the Balancer panic from here on, the
+	// Breaker gets its ticket back, or a probe of its could be lost.
+	admitted := false
+	defer func() {
+		if !admitted && p.Breaker != nil {
+			p.Breaker.Done(t.proxy, Outcome{Class: balancer.Refused})
+		}
+	}()
+	var err error
+	if t.upstream, err = p.UpstreamBreaker.Allow(u); err != nil {
+		if u, t.upstream, err = p.admitOther(r, ups, u, err); err != nil {
+			return nil, admission{}, err
 		}
 	}
+	admitted = true
 	return u, t, nil
 }
 
@@ -533,21 +512,33 @@ func (p *Proxy) pick(r *http.Request, ups []*balancer.Upstream) *balancer.Upstre
 	return p.rr.Pick(r, ups)
 }
 
-// admitOther picks again among the candidates in *rest without refused,
-// whose circuit turned the attempt away with err, until an upstream's
-// circuit admits it or none is left. It strikes refused upstreams out of
-// *rest in place.
-func (p *Proxy) admitOther(r *http.Request, rest *[]*balancer.Upstream, refused *balancer.Upstream, err error) (*balancer.Upstream, uint64, error) {
-	for {
-		if i := slices.Index(*rest, refused); i >= 0 {
-			*rest = slices.Delete(*rest, i, i+1)
+// maxRepicks bounds how many times admitOther asks the Balancer again,
+// so that a request costs a few picks, not one per upstream, when most
+// circuits refuse.
+const maxRepicks = 8
+
+// admitOther picks again among ups without refused, whose circuit turned
+// the attempt away with err, and without each upstream refused after it,
+// until an upstream's circuit admits the attempt, none is left, or
+// maxRepicks picks were refused. The candidates are copied to a pooled
+// slice: a refusal costs no allocation.
+func (p *Proxy) admitOther(r *http.Request, ups []*balancer.Upstream, refused *balancer.Upstream, err error) (*balancer.Upstream, uint64, error) {
+	sp := upstreamSlices.Get().(*[]*balancer.Upstream)
+	defer releaseUpstreams(sp)
+	rest := append((*sp)[:0], ups...)
+	defer func() { *sp = rest }() // keeps what append grew, for the pool
+	for range maxRepicks {
+		i := slices.Index(rest, refused)
+		if i < 0 {
+			break // a Balancer that picks outside the list: no other choice
 		}
+		rest = slices.Delete(rest, i, i+1)
 		var u *balancer.Upstream
-		if len(*rest) > 0 {
-			u = p.pick(r, *rest)
+		if len(rest) > 0 {
+			u = p.pick(r, rest)
 		}
 		if u == nil {
-			return nil, 0, &Error{Op: "breaker", Upstream: refused.URL.Host, Err: err}
+			break
 		}
 		t, e := p.UpstreamBreaker.Allow(u)
 		if e == nil {
@@ -555,6 +546,7 @@ func (p *Proxy) admitOther(r *http.Request, rest *[]*balancer.Upstream, refused 
 		}
 		refused, err = u, e
 	}
+	return nil, 0, &Error{Op: "breaker", Upstream: refused.URL.Host, Err: err}
 }
 
 // upstreamSlices holds scratch lists of upstreams for admit, so that an

@@ -8,5 +8,4 @@ import (
 var (
 	_ gateway.Breaker         = (*breaker.Breaker)(nil)
 	_ gateway.UpstreamBreaker = (*breaker.PerUpstream)(nil)
-	_ gateway.OpenCircuits    = (*breaker.PerUpstream)(nil)
 )
