@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/vivremotion/gateway/internal/errs"
-	"github.com/vivremotion/gateway/ratelimit"
 )
 
 // Sentinel errors. Test for them with [errors.Is]; the [ErrorHandler] maps
@@ -27,6 +26,9 @@ var (
 	// ErrRateLimited means a [Limiter] refused the request: 429 with
 	// Retry-After.
 	ErrRateLimited = errs.ErrRateLimited
+	// ErrLimiterUnavailable: a rate limiter could not decide, as when its
+	// shared store cannot be reached and it fails closed (503).
+	ErrLimiterUnavailable = errs.ErrLimiterUnavailable
 	// ErrCircuitOpen means a [Breaker] refused the request: 503.
 	ErrCircuitOpen = errs.ErrCircuitOpen
 	// ErrBodyTooLarge means the request body passed its limit: 413.
@@ -107,8 +109,8 @@ type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 //   - 504 for [ErrUpstreamTimeout], [context.DeadlineExceeded] and network
 //     timeouts;
 //   - 502 for [ErrUpstreamConnection] and other network errors;
-//   - 503 for [ErrNoUpstream], [ErrCircuitOpen] and a
-//     [*ratelimit.LimiterError] (a limiter that could not decide);
+//   - 503 for [ErrNoUpstream], [ErrCircuitOpen] and
+//     [ErrLimiterUnavailable] (which [*ratelimit.LimiterError] matches);
 //   - 429 for [ErrRateLimited];
 //   - 413 for [ErrBodyTooLarge] and [*http.MaxBytesError];
 //   - 401, 403, 404, 405 and 400 for [ErrUnauthorized], [ErrForbidden],
@@ -134,7 +136,7 @@ func StatusOf(r *http.Request, err error) int {
 		return http.StatusGatewayTimeout
 	case errors.Is(err, ErrUpstreamConnection):
 		return http.StatusBadGateway
-	case errors.Is(err, ErrNoUpstream), errors.Is(err, ErrCircuitOpen), errors.As(err, new(*ratelimit.LimiterError)):
+	case errors.Is(err, ErrNoUpstream), errors.Is(err, ErrCircuitOpen), errors.Is(err, ErrLimiterUnavailable):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, ErrRateLimited):
 		return http.StatusTooManyRequests

@@ -38,6 +38,12 @@ type Balancer interface {
 // request spends, 1 for plain requests. An error means the limiter could not
 // decide; a limiter that should fail open returns an allowing [ratelimit.Decision]
 // and no error instead.
+//
+// key is valid only during the call: the Proxy builds it in a pooled
+// buffer, which it reuses once Allow returns, so that a key costs no
+// allocation. A Limiter that keeps the key (as the key of a map) must copy
+// it first, with strings.Clone, as the limiters of package ratelimit do.
+// The interface is [ratelimit.Limiter]'s, with the same rule.
 type Limiter interface {
 	Allow(ctx context.Context, key string, cost int64) (ratelimit.Decision, error)
 }
@@ -174,7 +180,8 @@ type Proxy struct {
 	Balancer Balancer
 
 	// Limiter, when not nil, is asked before anything else, with the key
-	// from LimitKey and a cost of 1.
+	// from LimitKey and a cost of 1. The key is valid only during the call
+	// (see [Limiter]).
 	Limiter Limiter
 	// LimitKey builds the Limiter's key for a request (see
 	// [ratelimit.KeyFunc]; [ratelimit.Compose] joins several). Nil:

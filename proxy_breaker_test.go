@@ -1,7 +1,9 @@
 package gateway_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -331,3 +333,92 @@ func TestProxyBreakerDoneAt(t *testing.T) {
 		}
 	})
 }
+
+// panicHandler is a slog.Handler that panics on the message msg.
+type panicHandler struct{ msg string }
+
+func (h panicHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h panicHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		panic("log handler: " + r.Message)
+	}
+	return nil
+}
+func (h panicHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h panicHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestProxyBreakerTicketsComeBack shows that every ticket a breaker issues
+// comes back to its Done exactly once: when the retry budget refuses the
+// attempt it was issued for, when user code panics between the admission
+// of a retry and its start, and when the UpstreamBreaker panics after the
+// Breaker admitted.
+func TestProxyBreakerTicketsComeBack(t *testing.T) {
+	type upstreamBreakerFunc = func(u *balancer.Upstream) (uint64, error)
+	tests := []struct {
+		name      string
+		retry     *gateway.RetryPolicy
+		logger    *slog.Logger
+		upAllow   upstreamBreakerFunc
+		wantPanic bool
+		wantLast  balancer.Class // the class of the last ticket's Done
+	}{
+		{name: "budget refuses the retry",
+			retry:    &gateway.RetryPolicy{Attempts: 3, Budget: -1, MinRetriesPerSecond: -1},
+			logger:   discardLog,
+			wantLast: balancer.Canceled},
+		{name: "log handler panics before the retry starts",
+			retry:     &gateway.RetryPolicy{Attempts: 3},
+			logger:    slog.New(panicHandler{msg: "proxy: attempt retried"}),
+			wantPanic: true, wantLast: balancer.Canceled},
+		{name: "upstream breaker panics",
+			logger:    discardLog,
+			upAllow:   func(*balancer.Upstream) (uint64, error) { panic("upstream breaker") },
+			wantPanic: true, wantLast: balancer.Refused},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				tr := &scriptTransport{step: failThen(10, http.StatusServiceUnavailable)}
+				br := &fakeBreaker{}
+				p := &gateway.Proxy{
+					Upstreams: balancer.MustPool("http://10.0.0.1:8080", "http://10.0.0.2:8080"),
+					Transport: tr, Breaker: br, Retry: tt.retry, Logger: tt.logger,
+				}
+				if tt.upAllow != nil {
+					p.UpstreamBreaker = upstreamBreakerOf(tt.upAllow)
+				}
+				panicked := func() (panicked bool) {
+					defer func() { panicked = recover() != nil }()
+					p.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+					return false
+				}()
+				if panicked != tt.wantPanic {
+					t.Fatalf("panicked = %v; want %v", panicked, tt.wantPanic)
+				}
+				br.mu.Lock()
+				defer br.mu.Unlock()
+				var done []uint64
+				var lastClass balancer.Class
+				for _, d := range br.done {
+					done = append(done, d.ticket)
+					if d.ticket == br.issued[len(br.issued)-1] {
+						lastClass = d.outcome.Class
+					}
+				}
+				slices.Sort(done)
+				if !slices.Equal(done, br.issued) {
+					t.Errorf("tickets issued %v, given back %v; want each back once", br.issued, done)
+				}
+				if lastClass != tt.wantLast {
+					t.Errorf("Done calls %v; want the last ticket's %v", br.done, tt.wantLast)
+				}
+			})
+		})
+	}
+}
+
+// upstreamBreakerOf is an UpstreamBreaker whose Allow is allow.
+type upstreamBreakerOf func(u *balancer.Upstream) (uint64, error)
+
+func (f upstreamBreakerOf) Allow(u *balancer.Upstream) (uint64, error)       { return f(u) }
+func (f upstreamBreakerOf) Done(*balancer.Upstream, uint64, gateway.Outcome) {}

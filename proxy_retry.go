@@ -193,6 +193,10 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 	var (
 		live    *attempt // made and not yet recorded
 		pending = true   // u admitted and begun, its attempt not made yet
+
+		next        *balancer.Upstream // admitted for the attempt after live
+		nextTickets admission
+		nextHeld    bool // next admitted, its tickets not yet handed on to u
 	)
 	defer func() {
 		switch {
@@ -200,6 +204,9 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 			p.finish(r, live, tickets)
 		case pending:
 			p.abandon(u, tickets)
+		}
+		if nextHeld {
+			p.breakersDone(next, nextTickets, Outcome{Class: balancer.Canceled}, time.Now())
 		}
 	}()
 	for n := 1; ; n++ {
@@ -213,8 +220,6 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 		res, out, err := a.send(actx, w, r, upType, rp)
 
 		wait, again := p.retryable(ctx, r, a, n, res, out, err, rp)
-		var next *balancer.Upstream
-		var nextTickets admission
 		if again {
 			// Admitted before this answer is dropped: if no attempt can
 			// follow, this one is final. The retry comes out of the
@@ -227,6 +232,8 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 			case !p.budget.withdraw(time.Now()):
 				again = false
 				p.breakersDone(next, nextTickets, Outcome{Class: balancer.Canceled}, time.Now())
+			default:
+				nextHeld = true
 			}
 		}
 		if !again {
@@ -249,7 +256,7 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 		live = nil
 		p.finish(r, a, tickets)
 
-		u, tickets, pending = next, nextTickets, true
+		u, tickets, pending, nextHeld = next, nextTickets, true, false
 		u.Begin()
 		if !sleep(ctx, wait) {
 			pending = false

@@ -79,6 +79,10 @@ func (e *LimiterError) Error() string { return "ratelimit: limiter failed: " + e
 // Unwrap returns the Limiter's error.
 func (e *LimiterError) Unwrap() error { return e.Err }
 
+// Is reports whether target is the gateway's ErrLimiterUnavailable, so
+// that its error mapping answers 503 without a type assertion.
+func (e *LimiterError) Is(target error) bool { return target == errs.ErrLimiterUnavailable }
+
 // PerKey returns a middleware that refuses requests l does not allow, keyed
 // by key (nil: [ByIP]), with the draft rate limit headers. It panics when l
 // is nil.

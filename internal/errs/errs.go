@@ -13,6 +13,7 @@ var (
 	ErrUpstreamTimeout    = errors.New("gateway: upstream timed out")
 	ErrUpstreamConnection = errors.New("gateway: upstream connection failed")
 	ErrRateLimited        = errors.New("gateway: rate limited")
+	ErrLimiterUnavailable = errors.New("gateway: rate limiter could not decide")
 	ErrCircuitOpen        = errors.New("gateway: circuit open")
 	ErrBodyTooLarge       = errors.New("gateway: request body too large")
 	ErrUnauthorized       = errors.New("gateway: unauthorized")
