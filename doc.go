@@ -31,10 +31,13 @@
 // # The Proxy pipeline
 //
 // [Proxy.ServeHTTP] takes each request through these steps, in this order:
-// limiter, cache lookup, balancer pick, breaker admit, upstream round trip,
-// outcome recorded, cache store. One [Outcome] per attempt feeds the
-// upstream's counters and the breaker, so they agree on what happened.
-// A nil policy is skipped, except the balancer, which is round robin.
+// limiter, cache lookup, balancer pick, breaker admit (one circuit for the
+// Proxy, then one per upstream), upstream round trip, outcome recorded,
+// cache store. One [Outcome] per attempt feeds the upstream's counters and
+// the breakers, so they agree on what happened. A nil policy is skipped,
+// except the balancer, which is round robin. Package ratelimit has the
+// limiters and the middleware that sends RateLimit headers, tiers and
+// throttles; package breaker the circuit breakers.
 // With a [RetryPolicy], a failed attempt at a request that is safe to
 // repeat may be followed by others, each picked, admitted and recorded on
 // its own; with a [Mirror], a share of the requests is also copied to a
