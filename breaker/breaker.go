@@ -326,6 +326,9 @@ func (b *Breaker) openLocked(w uint64) {
 
 // halfOpen makes the open circuit half-open, with the caller as the first
 // probe, if its open time is over and no other goroutine did it first.
+// Should OnStateChange panic, the panic goes on up through Allow, which
+// returns no ticket: the probe's place is given back first, or no Done
+// would ever free it and the circuit would stay half-open.
 func (b *Breaker) halfOpen() (ticket uint64, ok bool) {
 	b.mu.Lock()
 	w := b.state.Load()
@@ -336,7 +339,14 @@ func (b *Breaker) halfOpen() (ticket uint64, ok bool) {
 	b.probed, b.probeFailed, b.probeSlow = 0, 0, 0
 	ticket = b.setLocked(w, HalfOpen, 1)
 	b.mu.Unlock()
+	delivered := false
+	defer func() {
+		if !delivered {
+			b.release(ticket)
+		}
+	}()
 	b.deliver()
+	delivered = true
 	return ticket, true
 }
 

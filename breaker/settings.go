@@ -168,7 +168,8 @@ type Settings struct {
 	// but no other call of the breaker. A callback reports a change, not
 	// the state when it runs, which may have changed again. A panic in
 	// OnStateChange goes to the goroutine that ran it; the breaker keeps
-	// working.
+	// working. An Allow that panics so has admitted no call: it needs no
+	// Done, and a probe's place it had taken is given back.
 	OnStateChange func(name string, from, to State)
 }
 
