@@ -227,23 +227,34 @@ func (b *Breaker) DoneAt(ticket uint64, o balancer.Outcome, now time.Time) {
 }
 
 // done is Done with the time on the breaker's clock, or −1 to read it.
+//
+// The outcome is judged (IsFailure, the user's code, which may take any
+// time) before the state word is loaded: then nothing but a clock read and
+// a few atomic operations run between the check of the ticket's generation
+// and the record, and a Done held up in IsFailure across a change of state
+// finds the new generation and is ignored. What remains is a window of
+// some nanoseconds in which a Done that passed the check records in the
+// counts the change of state has just emptied: one call, in a window that
+// is a statistic, and only at a change of state.
 func (b *Breaker) done(ticket uint64, o balancer.Outcome, now int64) {
+	if o.Class == balancer.Canceled || o.Class == balancer.Refused {
+		w := b.state.Load()
+		if w>>genShift == ticket>>genShift && State(w&stateMask) == HalfOpen {
+			b.release(ticket)
+		}
+		return
+	}
+	failed := b.failed(o)
+	slow := b.slowCall > 0 && o.Duration > b.slowCall
 	w := b.state.Load()
 	if w>>genShift != ticket>>genShift {
 		return // admitted in an earlier generation: it does not count in this one
 	}
-	ignored := o.Class == balancer.Canceled || o.Class == balancer.Refused
 	switch State(w & stateMask) {
 	case Closed:
-		if !ignored {
-			b.record(w, o, now)
-		}
+		b.record(w, failed, slow, now)
 	case HalfOpen:
-		if ignored {
-			b.release(ticket)
-		} else {
-			b.probe(ticket, o)
-		}
+		b.probe(ticket, failed, slow)
 	}
 }
 
@@ -257,9 +268,7 @@ func (b *Breaker) failed(o balancer.Outcome) bool {
 
 // record counts a call that ended at now (−1: read the clock) in the
 // closed state w, and trips the circuit when a rule says so.
-func (b *Breaker) record(w uint64, o balancer.Outcome, now int64) {
-	failed := b.failed(o)
-	slow := b.slowCall > 0 && o.Duration > b.slowCall
+func (b *Breaker) record(w uint64, failed, slow bool, now int64) {
 	var epoch int64
 	if b.bucketNs > 0 {
 		if now < 0 {
@@ -364,11 +373,9 @@ func (b *Breaker) release(ticket uint64) {
 	}
 }
 
-// probe records the outcome of a probe admitted with ticket, and closes or
-// opens the circuit once the probes decide.
-func (b *Breaker) probe(ticket uint64, o balancer.Outcome) {
-	failed := b.failed(o)
-	slow := b.slowCall > 0 && o.Duration > b.slowCall
+// probe records the outcome (failed, slow) of a probe admitted with
+// ticket, and closes or opens the circuit once the probes decide.
+func (b *Breaker) probe(ticket uint64, failed, slow bool) {
 	b.mu.Lock()
 	w := b.state.Load()
 	if w&^probeMask != ticket {

@@ -443,3 +443,45 @@ func TestDoneAt(t *testing.T) {
 		}
 	})
 }
+
+// TestLateDoneInIsFailure shows that a Done admitted before a trip is not
+// counted after the circuit closes again, even when it is held up in
+// IsFailure (user code) across the trip, the probe and the close.
+func TestLateDoneInIsFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		held := balancer.Outcome{Status: 599, Class: balancer.ServerError}
+		release := make(chan struct{})
+		b := breaker.New(breaker.Settings{
+			ConsecutiveFailures: 3,
+			OpenTimeout:         time.Second,
+			IsFailure: func(o balancer.Outcome) bool {
+				if o.Status == held.Status {
+					<-release
+				}
+				return o.Failed()
+			},
+		})
+		late, err := b.Allow()
+		if err != nil {
+			t.Fatalf("Allow() = %v; want admitted", err)
+		}
+		done := make(chan struct{})
+		go func() {
+			b.Done(late, held)
+			close(done)
+		}()
+		synctest.Wait() // the late Done is blocked in IsFailure
+		for range 3 {
+			callOnce(b, fail)
+		}
+		time.Sleep(time.Second)
+		callOnce(b, ok) // the probe closes the circuit
+		callOnce(b, fail)
+		close(release)
+		<-done
+		callOnce(b, fail)
+		if got := b.State(); got != breaker.Closed {
+			t.Errorf("State() after 2 failures since the close and a late Done from before the trip = %v; want closed", got)
+		}
+	})
+}
