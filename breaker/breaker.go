@@ -245,7 +245,7 @@ func (b *Breaker) done(ticket uint64, o balancer.Outcome, now int64) {
 		return
 	}
 	failed := b.failed(o)
-	slow := b.slowCall > 0 && o.Duration > b.slowCall
+	slow := b.slowCall > 0 && slowTime(o) > b.slowCall
 	w := b.state.Load()
 	if w>>genShift != ticket>>genShift {
 		return // admitted in an earlier generation: it does not count in this one
@@ -264,6 +264,16 @@ func (b *Breaker) failed(o balancer.Outcome) bool {
 		return o.Failed()
 	}
 	return b.isFailure(o)
+}
+
+// slowTime returns the time by which o is judged slow: the time to the
+// response head when o has it, so that a long stream that started at once
+// is not slow, else the whole duration.
+func slowTime(o balancer.Outcome) time.Duration {
+	if o.TTFB > 0 {
+		return o.TTFB
+	}
+	return o.Duration
 }
 
 // record counts a call that ended at now (−1: read the clock) in the

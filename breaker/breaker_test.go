@@ -485,3 +485,34 @@ func TestLateDoneInIsFailure(t *testing.T) {
 		}
 	})
 }
+
+// TestSlowCallTTFB shows that a call is judged slow on its time to first
+// byte when it has one, so that a long stream that started at once is not
+// slow, and on its whole duration when it has none.
+func TestSlowCallTTFB(t *testing.T) {
+	stream := balancer.Outcome{Status: 200, Class: balancer.OK, TTFB: 50 * time.Millisecond, Duration: 2 * time.Minute}
+	slowHead := balancer.Outcome{Status: 200, Class: balancer.OK, TTFB: 2 * time.Second, Duration: 2100 * time.Millisecond}
+	s := breaker.Settings{SlowCall: time.Second, MinCalls: 4, ConsecutiveFailures: breaker.Never}
+	for _, tt := range []struct {
+		name string
+		o    balancer.Outcome
+		want breaker.State
+	}{
+		{"long stream, fast head", stream, breaker.Closed},
+		{"slow head", slowHead, breaker.Open},
+		{"no TTFB, long duration", slowOK, breaker.Open},
+		{"no TTFB, short duration", ok, breaker.Closed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				b := breaker.New(s)
+				for range 4 {
+					callOnce(b, tt.o)
+				}
+				if got := b.State(); got != tt.want {
+					t.Errorf("State() after 4 calls of %+v = %v; want %v", tt.o, got, tt.want)
+				}
+			})
+		})
+	}
+}

@@ -30,6 +30,10 @@ import (
 // most upstreams alive at one time, plus those reclaimed since the last
 // addition.
 //
+// A probe holds its place until its Done: a long stream to an upstream
+// whose circuit is half-open keeps the other attempts at it refused
+// until the stream ends (see [Settings.HalfOpenProbes]).
+//
 // A PerUpstream is safe for concurrent use.
 type PerUpstream struct {
 	s Settings // checked, with defaults
