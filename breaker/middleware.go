@@ -26,10 +26,12 @@ import (
 //   - a 5xx status is [balancer.ServerError], any other [balancer.OK]
 //     (a handler that writes nothing answers 200);
 //   - a handler that panics is a [balancer.ServerError] (the panic goes on
-//     up, untouched);
-//   - a request whose client went away (its context canceled) is
-//     [balancer.Canceled], which b does not count, and one whose context
-//     deadline passed is a [balancer.Timeout].
+//     up, with the same value);
+//   - a request whose client went away (its context canceled, or its
+//     handler aborted with [http.ErrAbortHandler], as a proxy does when
+//     it cannot finish a response) is [balancer.Canceled], which b does
+//     not count, and one whose context deadline passed is a
+//     [balancer.Timeout].
 //
 // What counts as a failure is then b's [Settings.IsFailure].
 //
@@ -56,10 +58,17 @@ func Middleware(b *Breaker) func(http.Handler) http.Handler {
 			start := b.now()
 			returned := false
 			defer func() {
+				var p any
+				if !returned {
+					// Recovered only to be told apart, and panicked
+					// again below: the deferred call runs on top of
+					// the panicking frames, which the trace still shows.
+					p = recover()
+				}
 				end := b.now()
 				o := balancer.Outcome{Status: rec.status, Duration: time.Duration(end - start)}
 				switch err := r.Context().Err(); {
-				case err == context.Canceled:
+				case err == context.Canceled, p == http.ErrAbortHandler:
 					o.Class = balancer.Canceled
 				case err != nil:
 					o.Class = balancer.Timeout
@@ -72,6 +81,9 @@ func Middleware(b *Breaker) func(http.Handler) http.Handler {
 				b.done(ticket, o, end)
 				rec.ResponseWriter = nil
 				recorders.Put(rec)
+				if p != nil {
+					panic(p)
+				}
 			}()
 			next.ServeHTTP(rec, r)
 			returned = true

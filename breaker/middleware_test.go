@@ -266,3 +266,31 @@ func BenchmarkMiddleware(b *testing.B) {
 		})
 	})
 }
+
+// TestMiddlewareAbortHandler shows that a handler that aborts with
+// http.ErrAbortHandler, as a proxy does when its client goes away in the
+// middle of a response, is not counted as a failure, and that the panic
+// goes on up for the server, which then closes the connection quietly.
+func TestMiddlewareAbortHandler(t *testing.T) {
+	b := breaker.New(breaker.Settings{ConsecutiveFailures: 1})
+	h := breaker.Middleware(b)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		panic(http.ErrAbortHandler)
+	}))
+	for i := range 3 {
+		if got := b.State(); got != breaker.Closed {
+			t.Fatalf("State() after %d handlers aborted with http.ErrAbortHandler = %v; want closed", i, got)
+		}
+		var p any
+		func() {
+			defer func() { p = recover() }()
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		}()
+		if p != http.ErrAbortHandler {
+			t.Fatalf("recover() = %v; want http.ErrAbortHandler to go on up", p)
+		}
+	}
+	if got := b.State(); got != breaker.Closed {
+		t.Errorf("State() after 3 handlers aborted with http.ErrAbortHandler = %v; want closed", got)
+	}
+}
