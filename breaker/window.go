@@ -10,6 +10,11 @@ import (
 // that it never falls in a window.
 const noEpoch = math.MinInt64 / 2
 
+// claiming marks a bucket that a goroutine is emptying for a new epoch:
+// below any epoch too, so that sum ignores it, and distinct from noEpoch,
+// so that no other goroutine claims the bucket meanwhile.
+const claiming = math.MinInt64
+
 // window is the rolling window: a ring of buckets, each holding the calls
 // of one epoch. An epoch is a span of time (time-based window) or of call
 // numbers (count-based). The window is the current epoch and the n−1
@@ -56,11 +61,17 @@ func (w *window) record(epoch int64, failed, slow bool) {
 	if s := b.stamp.Load(); s != epoch {
 		// The bucket holds an older epoch (or one that is newer than
 		// this call, whose goroutine was delayed: then the call counts
-		// with the newer ones). The goroutine that wins the CAS empties
-		// it; the others count in it as it is.
-		if s < epoch && b.stamp.CompareAndSwap(s, epoch) {
+		// with the newer ones). The goroutine that wins the CAS claims
+		// it, empties it and stamps it with epoch; the others count in
+		// it as it is. The claim's stamp is claiming, which sum ignores,
+		// so that no sum counts the old counts as the new epoch's.
+		if s < epoch && s != claiming && b.stamp.CompareAndSwap(s, claiming) {
+			if claimHook != nil {
+				claimHook()
+			}
 			b.calls.Store(0)
 			b.slow.Store(0)
+			b.stamp.Store(epoch)
 		}
 	}
 	d := uint64(1) << 32
@@ -88,6 +99,9 @@ func (w *window) recordCount(failed, slow bool) (epoch int64) {
 	}
 	if b.calls.Add(d)>>32 == w.perBucket+1 {
 		b.calls.Add(-d)
+		if advanceHook != nil {
+			advanceHook()
+		}
 		epoch++
 		b = &w.buckets[epoch&w.mask]
 		b.calls.Store(d)
@@ -134,3 +148,9 @@ func (w *window) reset() {
 		b.slow.Store(0)
 	}
 }
+
+// Test hooks, nil but in tests that need to stop a goroutine at a point
+// of a window's edge: claimHook runs after a time-based bucket is claimed
+// for a new epoch, before it is emptied; advanceHook after a call that
+// overflows a count-based bucket has taken itself out of it.
+var claimHook, advanceHook func()
