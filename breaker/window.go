@@ -3,6 +3,7 @@ package breaker
 import (
 	"math"
 	"math/bits"
+	"runtime"
 	"sync/atomic"
 )
 
@@ -85,34 +86,52 @@ func (w *window) record(epoch int64, failed, slow bool) {
 }
 
 // recordCount counts one call in a count-based window and returns the
-// epoch it was counted in. The first call that does not fit in the
-// current bucket (its add makes perBucket+1) takes itself out again,
-// empties the next bucket, counts itself there and moves cur on to it;
-// calls that come in the meantime count in the full bucket, which then
-// holds a few more than perBucket.
+// epoch it was counted in. A call that does not fit in the current bucket
+// (its add makes more than perBucket) takes itself out again and moves the
+// window on: the goroutine that claims the next bucket (by a CAS on its
+// stamp, as record does) empties it, counts itself there, stamps it and
+// moves cur on; the others, and a goroutine so late that the window has
+// moved on since it loaded cur, load cur again and count where it then
+// is. Only a goroutine delayed between its load of cur and its add, while
+// the bucket is reused a ring turn later, counts in another epoch than
+// its own.
 func (w *window) recordCount(failed, slow bool) (epoch int64) {
-	epoch = w.cur.Load()
-	b := &w.buckets[epoch&w.mask]
 	d := uint64(1) << 32
 	if failed {
 		d++
 	}
-	if b.calls.Add(d)>>32 == w.perBucket+1 {
+	for {
+		epoch = w.cur.Load()
+		b := &w.buckets[epoch&w.mask]
+		if b.calls.Add(d)>>32 <= w.perBucket {
+			if slow {
+				b.slow.Add(1)
+			}
+			return epoch
+		}
 		b.calls.Add(-d)
 		if advanceHook != nil {
 			advanceHook()
 		}
-		epoch++
-		b = &w.buckets[epoch&w.mask]
-		b.calls.Store(d)
-		b.slow.Store(0)
-		b.stamp.Store(epoch) // before cur, which publishes the bucket
-		w.cur.Store(epoch)
+		next := &w.buckets[(epoch+1)&w.mask]
+		switch s := next.stamp.Load(); {
+		case s < epoch+1 && s != claiming && next.stamp.CompareAndSwap(s, claiming):
+			next.calls.Store(d)
+			var n uint64
+			if slow {
+				n = 1
+			}
+			next.slow.Store(n)
+			next.stamp.Store(epoch + 1) // before cur, which publishes the bucket
+			w.cur.CompareAndSwap(epoch, epoch+1)
+			return epoch + 1
+		case s == epoch+1:
+			// Claimed and stamped, but cur not moved yet: help.
+			w.cur.CompareAndSwap(epoch, epoch+1)
+		case s == claiming:
+			runtime.Gosched() // another goroutine is emptying it
+		}
 	}
-	if slow {
-		b.slow.Add(1)
-	}
-	return epoch
 }
 
 // sum returns the calls, failures and slow calls of the window. The
@@ -138,7 +157,7 @@ func (w *window) sum(epoch int64) (calls, failures, slow int64) {
 // reset empties the window.
 func (w *window) reset() {
 	w.cur.Store(0)
-	w.buckets[0].stamp.Store(0) // for recordCount, which does not claim buckets
+	w.buckets[0].stamp.Store(0) // for recordCount, which claims the buckets after the first
 	for i := range w.buckets {
 		b := &w.buckets[i]
 		if i > 0 || w.perBucket == 0 {
