@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/vivremotion/gateway/balancer"
 	"github.com/vivremotion/gateway/internal/errs"
@@ -79,8 +80,10 @@ type Breaker struct {
 	maxOpen     time.Duration
 	probes      uint64
 	onChange    func(name string, from, to State)
-	openErr     *OpenError    // returned by every refusal: a preallocated value, so that refusing allocates nothing
-	notClosed   *atomic.Int64 // when not nil, counts this breaker while it is not closed (PerUpstream.OpenCount)
+	upstream    weak.Pointer[balancer.Upstream] // a PerUpstream's breaker: the upstream to eject while open; set before the breaker is shared
+	ejects      bool                            // upstream is set
+	openErr     *OpenError                      // returned by every refusal: a preallocated value, so that refusing allocates nothing
+	notClosed   *atomic.Int64                   // when not nil, counts this breaker while it is not closed (PerUpstream.OpenCount)
 
 	// Written by Done in the closed state, kept away from the state word
 	// so that these writes do not slow the loads of Allow on other cores.
@@ -95,13 +98,18 @@ type Breaker struct {
 	trips int
 	// The probes recorded in this half-open state.
 	probed, probeFailed, probeSlow int
-	// changes waits for OnStateChange, in order; delivering tells whether
-	// a goroutine is calling it.
+	// changes waits for OnStateChange (and a PerUpstream's ejections),
+	// in order; delivering tells whether a goroutine is delivering them.
 	changes    []change
 	delivering bool
 }
 
-type change struct{ from, to State }
+// change is a change of state to deliver. until is, for a change to
+// Open, when the open time ends, on the breaker's clock.
+type change struct {
+	from, to State
+	until    int64
+}
 
 // New returns a Breaker, closed, configured by s. It panics with the error
 // of [Settings.Check] when s is not valid.
@@ -428,17 +436,20 @@ func (b *Breaker) setLocked(w uint64, to State, probes uint64) (ticket uint64) {
 			b.notClosed.Add(1)
 		}
 	}
-	if b.onChange != nil {
-		b.changes = append(b.changes, change{State(w & stateMask), to})
+	if b.onChange != nil || b.ejects {
+		b.changes = append(b.changes, change{State(w & stateMask), to, b.openUntil.Load()})
 	}
 	return ticket
 }
 
-// deliver calls OnStateChange for the queued changes, in order, unless
-// another goroutine is doing it, which then delivers them too. It is
-// called with no lock held, after each change of state.
+// deliver delivers the queued changes, in order, unless another
+// goroutine is doing it, which then delivers them too: for each, it ejects
+// a PerUpstream's upstream when the change is to Open, then calls
+// OnStateChange. It is called with no lock held, after each change of
+// state, so that neither the pool's lock nor the user's code is ever
+// taken or run under the breaker's.
 func (b *Breaker) deliver() {
-	if b.onChange == nil {
+	if b.onChange == nil && !b.ejects {
 		return
 	}
 	b.mu.Lock()
@@ -459,9 +470,15 @@ func (b *Breaker) deliver() {
 	b.mu.Unlock()
 }
 
-// call calls OnStateChange for c. Should it panic, the next change finds
-// no goroutine delivering and delivers itself.
+// call delivers c. Should OnStateChange panic, the next change finds no
+// goroutine delivering and delivers the changes left itself.
 func (b *Breaker) call(c change) {
+	if c.to == Open && b.ejects {
+		b.eject(c.until)
+	}
+	if b.onChange == nil {
+		return
+	}
 	done := false
 	defer func() {
 		if !done {
@@ -472,6 +489,26 @@ func (b *Breaker) call(c change) {
 	}()
 	b.onChange(b.name, c.from, c.to)
 	done = true
+}
+
+// maxEject bounds an ejection, so that the wall-clock time it ends at
+// stays within what [time.Time.UnixNano] can express.
+const maxEject = 100 * 365 * 24 * time.Hour
+
+// eject takes a PerUpstream's upstream out of its pool's rotation until
+// until, on the breaker's clock, unless the upstream is gone or that time
+// has passed. The breaker's clock is monotonic and the pool's is the wall
+// clock: the time left is carried over, not the instant.
+func (b *Breaker) eject(until int64) {
+	u := b.upstream.Value()
+	if u == nil {
+		return
+	}
+	left := time.Duration(until - b.now())
+	if left <= 0 {
+		return
+	}
+	u.Eject(time.Now().Add(min(left, maxEject)))
 }
 
 // OpenError is the error [Breaker.Allow] returns when it refuses a call.

@@ -33,7 +33,9 @@
 //   - the failure rate: once the window holds MinCalls calls, the share of
 //     failures reaches FailureRate;
 //   - the slow-call rate: with SlowCall set, once the window holds MinCalls
-//     calls, the share of calls slower than SlowCall reaches SlowCallRate;
+//     calls, the share of calls slower than SlowCall reaches SlowCallRate
+//     (judged on the time to first byte when the outcome has it, so that
+//     a long stream is not slow);
 //   - ConsecutiveFailures failures in a row, whatever the window holds.
 //
 // A failure is what [Settings.IsFailure] says, by default a 5xx status, a
@@ -104,8 +106,12 @@
 //
 // [PerUpstream] has the methods Allow(u) and Done(u, ticket, o) that the
 // gateway's Proxy calls for each attempt with the upstream its balancer
-// picked, and For(u) for the upstream's [Breaker]. A balancer can skip the
-// upstreams whose circuit refuses with [PerUpstream.Open]. Breakers are
+// picked, and For(u) for the upstream's [Breaker]. An upstream whose
+// circuit opens leaves its pool's rotation for the open time
+// ([balancer.Upstream.Eject]), so that the pool's balancer picks among
+// the others, and comes back with the pool's first outcome after it, to
+// be probed. A balancer can also skip the upstreams whose circuit refuses
+// with [PerUpstream.Open]. Breakers are
 // made at an upstream's first call and named by its URL; the map holds the
 // upstreams by weak pointers and drops those the garbage collector has
 // reclaimed whenever it adds one, so it does not grow as upstreams come
