@@ -3,7 +3,6 @@ package breaker
 import (
 	"math"
 	"math/bits"
-	"runtime"
 	"sync/atomic"
 )
 
@@ -90,11 +89,13 @@ func (w *window) record(epoch int64, failed, slow bool) {
 // (its add makes more than perBucket) takes itself out again and moves the
 // window on: the goroutine that claims the next bucket (by a CAS on its
 // stamp, as record does) empties it, counts itself there, stamps it and
-// moves cur on; the others, and a goroutine so late that the window has
-// moved on since it loaded cur, load cur again and count where it then
-// is. Only a goroutine delayed between its load of cur and its add, while
-// the bucket is reused a ring turn later, counts in another epoch than
-// its own.
+// moves cur on. The others load cur again and count where it then is; one
+// that finds the next bucket still being emptied counts in the full one,
+// which then holds one more than perBucket, rather than wait. A goroutine
+// so late that the window has moved on since it loaded cur finds the next
+// bucket newer than its epoch and loads cur again too: only one delayed
+// between its load of cur and its add, while the bucket is reused a ring
+// turn later, counts in another epoch than its own.
 func (w *window) recordCount(failed, slow bool) (epoch int64) {
 	d := uint64(1) << 32
 	if failed {
@@ -103,34 +104,37 @@ func (w *window) recordCount(failed, slow bool) (epoch int64) {
 	for {
 		epoch = w.cur.Load()
 		b := &w.buckets[epoch&w.mask]
-		if b.calls.Add(d)>>32 <= w.perBucket {
-			if slow {
-				b.slow.Add(1)
+		if b.calls.Add(d)>>32 > w.perBucket {
+			b.calls.Add(-d)
+			if advanceHook != nil {
+				advanceHook()
 			}
-			return epoch
-		}
-		b.calls.Add(-d)
-		if advanceHook != nil {
-			advanceHook()
-		}
-		next := &w.buckets[(epoch+1)&w.mask]
-		switch s := next.stamp.Load(); {
-		case s < epoch+1 && s != claiming && next.stamp.CompareAndSwap(s, claiming):
-			next.calls.Store(d)
-			var n uint64
-			if slow {
-				n = 1
+			next := &w.buckets[(epoch+1)&w.mask]
+			s := next.stamp.Load()
+			if s < epoch+1 && s != claiming && next.stamp.CompareAndSwap(s, claiming) {
+				next.calls.Store(d)
+				var n uint64
+				if slow {
+					n = 1
+				}
+				next.slow.Store(n)
+				next.stamp.Store(epoch + 1) // before cur, which publishes the bucket
+				w.cur.CompareAndSwap(epoch, epoch+1)
+				return epoch + 1
 			}
-			next.slow.Store(n)
-			next.stamp.Store(epoch + 1) // before cur, which publishes the bucket
-			w.cur.CompareAndSwap(epoch, epoch+1)
-			return epoch + 1
-		case s == epoch+1:
-			// Claimed and stamped, but cur not moved yet: help.
-			w.cur.CompareAndSwap(epoch, epoch+1)
-		case s == claiming:
-			runtime.Gosched() // another goroutine is emptying it
+			if s == epoch+1 {
+				// Stamped, but cur not moved on yet: help.
+				w.cur.CompareAndSwap(epoch, epoch+1)
+			}
+			if s != claiming || w.cur.Load() != epoch {
+				continue
+			}
+			b.calls.Add(d) // the next bucket is being emptied: over by one
 		}
+		if slow {
+			b.slow.Add(1)
+		}
+		return epoch
 	}
 }
 
