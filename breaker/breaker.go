@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/vivremotion/gateway/balancer"
 	"github.com/vivremotion/gateway/internal/errs"
@@ -79,8 +80,10 @@ type Breaker struct {
 	maxOpen     time.Duration
 	probes      uint64
 	onChange    func(name string, from, to State)
-	openErr     *OpenError    // returned by every refusal: a preallocated value, so that refusing allocates nothing
-	notClosed   *atomic.Int64 // when not nil, counts this breaker while it is not closed (PerUpstream.OpenCount)
+	upstream    weak.Pointer[balancer.Upstream] // a PerUpstream's breaker: the upstream to eject while open; set before the breaker is shared
+	ejects      bool                            // upstream is set
+	openErr     *OpenError                      // returned by every refusal: a preallocated value, so that refusing allocates nothing
+	notClosed   *atomic.Int64                   // when not nil, counts this breaker while it is not closed (PerUpstream.OpenCount)
 
 	// Written by Done in the closed state, kept away from the state word
 	// so that these writes do not slow the loads of Allow on other cores.
@@ -95,13 +98,18 @@ type Breaker struct {
 	trips int
 	// The probes recorded in this half-open state.
 	probed, probeFailed, probeSlow int
-	// changes waits for OnStateChange, in order; delivering tells whether
-	// a goroutine is calling it.
+	// changes waits for OnStateChange (and a PerUpstream's ejections),
+	// in order; delivering tells whether a goroutine is delivering them.
 	changes    []change
 	delivering bool
 }
 
-type change struct{ from, to State }
+// change is a change of state to deliver. until is, for a change to
+// Open, when the open time ends, on the breaker's clock.
+type change struct {
+	from, to State
+	until    int64
+}
 
 // New returns a Breaker, closed, configured by s. It panics with the error
 // of [Settings.Check] when s is not valid.
@@ -227,23 +235,34 @@ func (b *Breaker) DoneAt(ticket uint64, o balancer.Outcome, now time.Time) {
 }
 
 // done is Done with the time on the breaker's clock, or −1 to read it.
+//
+// The outcome is judged (IsFailure, the user's code, which may take any
+// time) before the state word is loaded: then nothing but a clock read and
+// a few atomic operations run between the check of the ticket's generation
+// and the record, and a Done held up in IsFailure across a change of state
+// finds the new generation and is ignored. What remains is a window of
+// some nanoseconds in which a Done that passed the check records in the
+// counts the change of state has just emptied: one call, in a window that
+// is a statistic, and only at a change of state.
 func (b *Breaker) done(ticket uint64, o balancer.Outcome, now int64) {
+	if o.Class == balancer.Canceled || o.Class == balancer.Refused {
+		w := b.state.Load()
+		if w>>genShift == ticket>>genShift && State(w&stateMask) == HalfOpen {
+			b.release(ticket)
+		}
+		return
+	}
+	failed := b.failed(o)
+	slow := b.slowCall > 0 && slowTime(o) > b.slowCall
 	w := b.state.Load()
 	if w>>genShift != ticket>>genShift {
 		return // admitted in an earlier generation: it does not count in this one
 	}
-	ignored := o.Class == balancer.Canceled || o.Class == balancer.Refused
 	switch State(w & stateMask) {
 	case Closed:
-		if !ignored {
-			b.record(w, o, now)
-		}
+		b.record(w, failed, slow, now)
 	case HalfOpen:
-		if ignored {
-			b.release(ticket)
-		} else {
-			b.probe(ticket, o)
-		}
+		b.probe(ticket, failed, slow)
 	}
 }
 
@@ -255,11 +274,19 @@ func (b *Breaker) failed(o balancer.Outcome) bool {
 	return b.isFailure(o)
 }
 
+// slowTime returns the time by which o is judged slow: the time to the
+// response head when o has it, so that a long stream that started at once
+// is not slow, else the whole duration.
+func slowTime(o balancer.Outcome) time.Duration {
+	if o.TTFB > 0 {
+		return o.TTFB
+	}
+	return o.Duration
+}
+
 // record counts a call that ended at now (−1: read the clock) in the
 // closed state w, and trips the circuit when a rule says so.
-func (b *Breaker) record(w uint64, o balancer.Outcome, now int64) {
-	failed := b.failed(o)
-	slow := b.slowCall > 0 && o.Duration > b.slowCall
+func (b *Breaker) record(w uint64, failed, slow bool, now int64) {
 	var epoch int64
 	if b.bucketNs > 0 {
 		if now < 0 {
@@ -326,6 +353,9 @@ func (b *Breaker) openLocked(w uint64) {
 
 // halfOpen makes the open circuit half-open, with the caller as the first
 // probe, if its open time is over and no other goroutine did it first.
+// Should OnStateChange panic, the panic goes on up through Allow, which
+// returns no ticket: the probe's place is given back first, or no Done
+// would ever free it and the circuit would stay half-open.
 func (b *Breaker) halfOpen() (ticket uint64, ok bool) {
 	b.mu.Lock()
 	w := b.state.Load()
@@ -336,7 +366,14 @@ func (b *Breaker) halfOpen() (ticket uint64, ok bool) {
 	b.probed, b.probeFailed, b.probeSlow = 0, 0, 0
 	ticket = b.setLocked(w, HalfOpen, 1)
 	b.mu.Unlock()
+	delivered := false
+	defer func() {
+		if !delivered {
+			b.release(ticket)
+		}
+	}()
 	b.deliver()
+	delivered = true
 	return ticket, true
 }
 
@@ -354,11 +391,9 @@ func (b *Breaker) release(ticket uint64) {
 	}
 }
 
-// probe records the outcome of a probe admitted with ticket, and closes or
-// opens the circuit once the probes decide.
-func (b *Breaker) probe(ticket uint64, o balancer.Outcome) {
-	failed := b.failed(o)
-	slow := b.slowCall > 0 && o.Duration > b.slowCall
+// probe records the outcome (failed, slow) of a probe admitted with
+// ticket, and closes or opens the circuit once the probes decide.
+func (b *Breaker) probe(ticket uint64, failed, slow bool) {
 	b.mu.Lock()
 	w := b.state.Load()
 	if w&^probeMask != ticket {
@@ -401,17 +436,20 @@ func (b *Breaker) setLocked(w uint64, to State, probes uint64) (ticket uint64) {
 			b.notClosed.Add(1)
 		}
 	}
-	if b.onChange != nil {
-		b.changes = append(b.changes, change{State(w & stateMask), to})
+	if b.onChange != nil || b.ejects {
+		b.changes = append(b.changes, change{State(w & stateMask), to, b.openUntil.Load()})
 	}
 	return ticket
 }
 
-// deliver calls OnStateChange for the queued changes, in order, unless
-// another goroutine is doing it, which then delivers them too. It is
-// called with no lock held, after each change of state.
+// deliver delivers the queued changes, in order, unless another
+// goroutine is doing it, which then delivers them too: for each, it ejects
+// a PerUpstream's upstream when the change is to Open, then calls
+// OnStateChange. It is called with no lock held, after each change of
+// state, so that neither the pool's lock nor the user's code is ever
+// taken or run under the breaker's.
 func (b *Breaker) deliver() {
-	if b.onChange == nil {
+	if b.onChange == nil && !b.ejects {
 		return
 	}
 	b.mu.Lock()
@@ -432,9 +470,15 @@ func (b *Breaker) deliver() {
 	b.mu.Unlock()
 }
 
-// call calls OnStateChange for c. Should it panic, the next change finds
-// no goroutine delivering and delivers itself.
+// call delivers c. Should OnStateChange panic, the next change finds no
+// goroutine delivering and delivers the changes left itself.
 func (b *Breaker) call(c change) {
+	if c.to == Open && b.ejects {
+		b.eject(c.until)
+	}
+	if b.onChange == nil {
+		return
+	}
 	done := false
 	defer func() {
 		if !done {
@@ -445,6 +489,26 @@ func (b *Breaker) call(c change) {
 	}()
 	b.onChange(b.name, c.from, c.to)
 	done = true
+}
+
+// maxEject bounds an ejection, so that the wall-clock time it ends at
+// stays within what [time.Time.UnixNano] can express.
+const maxEject = 100 * 365 * 24 * time.Hour
+
+// eject takes a PerUpstream's upstream out of its pool's rotation until
+// until, on the breaker's clock, unless the upstream is gone or that time
+// has passed. The breaker's clock is monotonic and the pool's is the wall
+// clock: the time left is carried over, not the instant.
+func (b *Breaker) eject(until int64) {
+	u := b.upstream.Value()
+	if u == nil {
+		return
+	}
+	left := time.Duration(until - b.now())
+	if left <= 0 {
+		return
+	}
+	u.Eject(time.Now().Add(min(left, maxEject)))
 }
 
 // OpenError is the error [Breaker.Allow] returns when it refuses a call.

@@ -443,3 +443,76 @@ func TestDoneAt(t *testing.T) {
 		}
 	})
 }
+
+// TestLateDoneInIsFailure shows that a Done admitted before a trip is not
+// counted after the circuit closes again, even when it is held up in
+// IsFailure (user code) across the trip, the probe and the close.
+func TestLateDoneInIsFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		held := balancer.Outcome{Status: 599, Class: balancer.ServerError}
+		release := make(chan struct{})
+		b := breaker.New(breaker.Settings{
+			ConsecutiveFailures: 3,
+			OpenTimeout:         time.Second,
+			IsFailure: func(o balancer.Outcome) bool {
+				if o.Status == held.Status {
+					<-release
+				}
+				return o.Failed()
+			},
+		})
+		late, err := b.Allow()
+		if err != nil {
+			t.Fatalf("Allow() = %v; want admitted", err)
+		}
+		done := make(chan struct{})
+		go func() {
+			b.Done(late, held)
+			close(done)
+		}()
+		synctest.Wait() // the late Done is blocked in IsFailure
+		for range 3 {
+			callOnce(b, fail)
+		}
+		time.Sleep(time.Second)
+		callOnce(b, ok) // the probe closes the circuit
+		callOnce(b, fail)
+		close(release)
+		<-done
+		callOnce(b, fail)
+		if got := b.State(); got != breaker.Closed {
+			t.Errorf("State() after 2 failures since the close and a late Done from before the trip = %v; want closed", got)
+		}
+	})
+}
+
+// TestSlowCallTTFB shows that a call is judged slow on its time to first
+// byte when it has one, so that a long stream that started at once is not
+// slow, and on its whole duration when it has none.
+func TestSlowCallTTFB(t *testing.T) {
+	stream := balancer.Outcome{Status: 200, Class: balancer.OK, TTFB: 50 * time.Millisecond, Duration: 2 * time.Minute}
+	slowHead := balancer.Outcome{Status: 200, Class: balancer.OK, TTFB: 2 * time.Second, Duration: 2100 * time.Millisecond}
+	s := breaker.Settings{SlowCall: time.Second, MinCalls: 4, ConsecutiveFailures: breaker.Never}
+	for _, tt := range []struct {
+		name string
+		o    balancer.Outcome
+		want breaker.State
+	}{
+		{"long stream, fast head", stream, breaker.Closed},
+		{"slow head", slowHead, breaker.Open},
+		{"no TTFB, long duration", slowOK, breaker.Open},
+		{"no TTFB, short duration", ok, breaker.Closed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				b := breaker.New(s)
+				for range 4 {
+					callOnce(b, tt.o)
+				}
+				if got := b.State(); got != tt.want {
+					t.Errorf("State() after 4 calls of %+v = %v; want %v", tt.o, got, tt.want)
+				}
+			})
+		})
+	}
+}

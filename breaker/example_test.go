@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"time"
 
 	"github.com/vivremotion/gateway"
@@ -68,14 +69,14 @@ func ExampleNewPerUpstream() {
 			breakers.Done(bad, ticket, balancer.Outcome{Class: balancer.ConnectionError})
 		}
 	}
-	// A balancer may skip the upstreams whose circuit refuses.
-	for _, u := range pool.Healthy() {
-		fmt.Println(u, breakers.State(u), breakers.Open(u))
+	// The open upstream is out of its pool's rotation for the open time.
+	for _, u := range pool.All() {
+		fmt.Println(u, breakers.State(u), breakers.Open(u), slices.Contains(pool.Healthy(), u))
 	}
 	// Output:
 	// http://10.0.0.1:8080: closed → open
-	// http://10.0.0.1:8080 open true
-	// http://10.0.0.2:8080 closed false
+	// http://10.0.0.1:8080 open true false
+	// http://10.0.0.2:8080 closed false true
 }
 
 func ExampleMiddleware() {

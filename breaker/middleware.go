@@ -21,15 +21,19 @@ import (
 // and, when the circuit is open, Retry-After: the seconds until it lets
 // probes through, rounded up. Each request b admits is recorded as an
 // [balancer.Outcome] with the status the handler wrote and the time it
-// took:
+// took, and, when b has [Settings.SlowCall] set, the time to the response
+// head as its TTFB, so that a handler that answers at once and streams
+// for long is not a slow call:
 //
 //   - a 5xx status is [balancer.ServerError], any other [balancer.OK]
 //     (a handler that writes nothing answers 200);
 //   - a handler that panics is a [balancer.ServerError] (the panic goes on
-//     up, untouched);
-//   - a request whose client went away (its context canceled) is
-//     [balancer.Canceled], which b does not count, and one whose context
-//     deadline passed is a [balancer.Timeout].
+//     up, with the same value);
+//   - a request whose client went away (its context canceled, or its
+//     handler aborted with [http.ErrAbortHandler], as a proxy does when
+//     it cannot finish a response) is [balancer.Canceled], which b does
+//     not count, and one whose context deadline passed is a
+//     [balancer.Timeout].
 //
 // What counts as a failure is then b's [Settings.IsFailure].
 //
@@ -49,17 +53,30 @@ func Middleware(b *Breaker) func(http.Handler) http.Handler {
 				return
 			}
 			rec := recorders.Get().(*recorder)
-			rec.ResponseWriter, rec.status = w, 0
+			rec.ResponseWriter, rec.status, rec.head = w, 0, 0
+			if b.slowCall > 0 {
+				rec.clock = b // the head's time is read only when it can make a call slow
+			}
 			// The breaker's clock: one monotonic read at each end, and
 			// the second serves Done too (time.Now would read the wall
 			// clock as well, which costs as much again).
 			start := b.now()
 			returned := false
 			defer func() {
+				var p any
+				if !returned {
+					// Recovered only to be told apart, and panicked
+					// again below: the deferred call runs on top of
+					// the panicking frames, which the trace still shows.
+					p = recover()
+				}
 				end := b.now()
 				o := balancer.Outcome{Status: rec.status, Duration: time.Duration(end - start)}
+				if rec.head != 0 {
+					o.TTFB = time.Duration(max(rec.head-start, 1)) // 1ns: a TTFB of 0 means none
+				}
 				switch err := r.Context().Err(); {
-				case err == context.Canceled:
+				case err == context.Canceled, p == http.ErrAbortHandler:
 					o.Class = balancer.Canceled
 				case err != nil:
 					o.Class = balancer.Timeout
@@ -70,8 +87,11 @@ func Middleware(b *Breaker) func(http.Handler) http.Handler {
 					o.Status = http.StatusOK
 				}
 				b.done(ticket, o, end)
-				rec.ResponseWriter = nil
+				rec.ResponseWriter, rec.clock = nil, nil
 				recorders.Put(rec)
+				if p != nil {
+					panic(p)
+				}
 			}()
 			next.ServeHTTP(rec, r)
 			returned = true
@@ -107,22 +127,33 @@ func writeOpen(w http.ResponseWriter, r *http.Request, b *Breaker) {
 var recorders = sync.Pool{New: func() any { return new(recorder) }}
 
 // recorder is the response writer a guarded handler gets: it notes the
-// status of the response.
+// status of the response and, when its breaker judges slow calls, when
+// the response head was written.
 type recorder struct {
 	http.ResponseWriter
-	status int // the first final status written; 0: none yet
+	status int      // the first final status written; 0: none yet
+	clock  *Breaker // not nil: note the time of the head, on this breaker's clock
+	head   int64    // when the head was written, on clock; 0: not noted
+}
+
+// wrote notes the response head, with status code.
+func (rec *recorder) wrote(code int) {
+	rec.status = code
+	if rec.clock != nil {
+		rec.head = rec.clock.now()
+	}
 }
 
 func (rec *recorder) WriteHeader(code int) {
 	if rec.status == 0 && code >= 200 {
-		rec.status = code
+		rec.wrote(code)
 	}
 	rec.ResponseWriter.WriteHeader(code)
 }
 
 func (rec *recorder) Write(p []byte) (int, error) {
 	if rec.status == 0 {
-		rec.status = http.StatusOK
+		rec.wrote(http.StatusOK)
 	}
 	return rec.ResponseWriter.Write(p)
 }
@@ -131,7 +162,7 @@ func (rec *recorder) Write(p []byte) (int, error) {
 // within reach of io.Copy.
 func (rec *recorder) ReadFrom(src io.Reader) (int64, error) {
 	if rec.status == 0 {
-		rec.status = http.StatusOK
+		rec.wrote(http.StatusOK)
 	}
 	if rf, ok := rec.ResponseWriter.(io.ReaderFrom); ok {
 		return rf.ReadFrom(src)
@@ -144,7 +175,7 @@ type writerOnly struct{ io.Writer }
 
 func (rec *recorder) Flush() {
 	if rec.status == 0 {
-		rec.status = http.StatusOK
+		rec.wrote(http.StatusOK)
 	}
 	if f, ok := rec.ResponseWriter.(http.Flusher); ok {
 		f.Flush()

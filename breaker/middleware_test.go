@@ -266,3 +266,68 @@ func BenchmarkMiddleware(b *testing.B) {
 		})
 	})
 }
+
+// TestMiddlewareAbortHandler shows that a handler that aborts with
+// http.ErrAbortHandler, as a proxy does when its client goes away in the
+// middle of a response, is not counted as a failure, and that the panic
+// goes on up for the server, which then closes the connection quietly.
+func TestMiddlewareAbortHandler(t *testing.T) {
+	b := breaker.New(breaker.Settings{ConsecutiveFailures: 1})
+	h := breaker.Middleware(b)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		panic(http.ErrAbortHandler)
+	}))
+	for i := range 3 {
+		if got := b.State(); got != breaker.Closed {
+			t.Fatalf("State() after %d handlers aborted with http.ErrAbortHandler = %v; want closed", i, got)
+		}
+		var p any
+		func() {
+			defer func() { p = recover() }()
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		}()
+		if p != http.ErrAbortHandler {
+			t.Fatalf("recover() = %v; want http.ErrAbortHandler to go on up", p)
+		}
+	}
+	if got := b.State(); got != breaker.Closed {
+		t.Errorf("State() after 3 handlers aborted with http.ErrAbortHandler = %v; want closed", got)
+	}
+}
+
+// TestMiddlewareStream shows that with SlowCall set the middleware records
+// the time to the response head as the TTFB, so that a handler that
+// answers at once and streams for long is not a slow call, while one
+// slow to answer is.
+func TestMiddlewareStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var got []balancer.Outcome
+		b := breaker.New(breaker.Settings{SlowCall: time.Second, MinCalls: 2, Window: time.Hour, IsFailure: func(o balancer.Outcome) bool {
+			got = append(got, o)
+			return false
+		}})
+		h := breaker.Middleware(b)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/slow" {
+				time.Sleep(2 * time.Second)
+			}
+			time.Sleep(100 * time.Millisecond)
+			w.(http.Flusher).Flush()
+			time.Sleep(time.Minute) // the stream
+		}))
+		for range 2 {
+			serve(h, httptest.NewRequest("GET", "/stream", nil))
+		}
+		if got := b.State(); got != breaker.Closed {
+			t.Errorf("State() after 2 long streams with a fast head = %v; want closed", got)
+		}
+		if len(got) != 2 || got[0].TTFB != 100*time.Millisecond || got[0].Duration != time.Minute+100*time.Millisecond {
+			t.Errorf("Outcomes = %+v; want TTFB 100ms, Duration 1m0.1s", got)
+		}
+		for range 2 {
+			serve(h, httptest.NewRequest("GET", "/slow", nil))
+		}
+		if got := b.State(); got != breaker.Open {
+			t.Errorf("State() after 2 more streams with a head after 2.1s = %v; want open", got)
+		}
+	})
+}

@@ -30,6 +30,23 @@ import (
 // most upstreams alive at one time, plus those reclaimed since the last
 // addition.
 //
+// Each time an upstream's circuit opens (it trips, or its probes fail),
+// the upstream is taken out of its pool's rotation for the open time with
+// [balancer.Upstream.Eject]: the pool's balancer then spreads the load
+// over the others as if it were gone, instead of picking it to be
+// refused, and a lower priority group takes over when a whole group is
+// open. It comes back with the pool's first outcome after the open time,
+// to be picked for its probes; should no other member be able to serve,
+// it serves while ejected, as the pool's ejected members do. The
+// ejection is made after the change of state, with no lock of the
+// breaker held, in the order of the changes and before the change's
+// OnStateChange; it is not made once the open time has passed, nor for
+// an upstream in no pool or reclaimed.
+//
+// A probe holds its place until its Done: a long stream to an upstream
+// whose circuit is half-open keeps the other attempts at it refused
+// until the stream ends (see [Settings.HalfOpenProbes]).
+//
 // A PerUpstream is safe for concurrent use.
 type PerUpstream struct {
 	s Settings // checked, with defaults
@@ -110,7 +127,9 @@ func (p *PerUpstream) add(u *balancer.Upstream) *Breaker {
 	}
 	b := newBreaker(p.s, name)
 	b.notClosed = &p.notClosed
-	m[key(u)] = &upstreamBreaker{u: weak.Make(u), b: b}
+	e := &upstreamBreaker{u: weak.Make(u), b: b}
+	b.upstream, b.ejects = e.u, true
+	m[key(u)] = e
 	p.m.Store(&m)
 	return b
 }

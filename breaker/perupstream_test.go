@@ -214,3 +214,75 @@ func TestPerUpstreamAllocs(t *testing.T) {
 		t.Errorf("PerUpstream Allow, Done, Open and State allocate %v times; want 0", got)
 	}
 }
+
+// TestPerUpstreamEjects shows that an upstream whose circuit opens leaves
+// its pool's rotation for the open time, on the first trip and on each
+// failed probe, and comes back with the pool's first outcome after it;
+// with or without an OnStateChange.
+func TestPerUpstreamEjects(t *testing.T) {
+	for _, name := range []string{"no callback", "callback"} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Second}
+				var log changeLog
+				if name == "callback" {
+					s.OnStateChange = log.add
+				}
+				p := breaker.NewPerUpstream(s)
+				pool, err := balancer.NewPool("http://10.0.0.1:8080", "http://10.0.0.2:8080", "http://10.0.0.3:8080")
+				if err != nil {
+					t.Fatal(err)
+				}
+				a, other := pool.All()[0], pool.All()[1]
+				// outcome records one outcome on the pool, at another
+				// member, and reports whether a is in rotation after it.
+				outcome := func() bool {
+					other.Begin()
+					other.Done(ok)
+					return slices.Contains(pool.Healthy(), a)
+				}
+				attempt := func(o balancer.Outcome) {
+					t.Helper()
+					ticket, err := p.Allow(a)
+					if err != nil {
+						t.Fatalf("Allow(a) = %v; want admitted", err)
+					}
+					a.Begin()
+					a.Done(o)
+					p.Done(a, ticket, o)
+				}
+				attempt(fail)
+				if slices.Contains(pool.Healthy(), a) {
+					t.Fatalf("Healthy() after a's circuit opened = %v; want a out", pool.Healthy())
+				}
+				time.Sleep(999 * time.Millisecond)
+				if outcome() {
+					t.Fatalf("a in rotation 999ms after its circuit opened for 1s; want out")
+				}
+				time.Sleep(time.Millisecond)
+				if !outcome() {
+					t.Fatalf("a out of rotation after its open time and an outcome; want back")
+				}
+				attempt(fail) // the probe fails: open again, for 2s
+				if slices.Contains(pool.Healthy(), a) {
+					t.Fatalf("Healthy() after a's probe failed = %v; want a out", pool.Healthy())
+				}
+				time.Sleep(1999 * time.Millisecond)
+				if outcome() {
+					t.Fatalf("a in rotation 1.999s after its circuit opened again for 2s; want out")
+				}
+				time.Sleep(time.Millisecond)
+				if !outcome() {
+					t.Fatalf("a out of rotation after its second open time and an outcome; want back")
+				}
+				attempt(ok) // the probe closes the circuit
+				if !outcome() || p.State(a) != breaker.Closed {
+					t.Fatalf("a in rotation, State(a) = %v, %v after a successful probe; want true, closed", slices.Contains(pool.Healthy(), a), p.State(a))
+				}
+				if name == "callback" && len(log.get()) != 5 {
+					t.Errorf("OnStateChange calls = %q; want 5", log.get())
+				}
+			})
+		})
+	}
+}

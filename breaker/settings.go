@@ -114,10 +114,13 @@ type Settings struct {
 	// on every Done, so it must be fast and safe for concurrent use.
 	IsFailure func(balancer.Outcome) bool
 
-	// SlowCall, when positive, makes a call slow when its
-	// [balancer.Outcome.Duration] is longer than SlowCall, whether it
-	// succeeded or failed. Zero: no call is slow, and the slow-call rule
-	// is off.
+	// SlowCall, when positive, makes a call slow when its time to first
+	// byte, [balancer.Outcome.TTFB], is longer than SlowCall, whether it
+	// succeeded or failed; for an outcome with no TTFB (zero), such as a
+	// failure before any response, its [balancer.Outcome.Duration]. A
+	// long stream that starts at once (server-sent events, a model's
+	// completion, a WebSocket) is thus not slow. Zero: no call is slow,
+	// and the slow-call rule is off.
 	SlowCall time.Duration
 	// SlowCallRate is the share of slow calls, in (0, 1], at or above
 	// which the circuit trips. Zero: [DefaultSlowCallRate] (0.5). It has
@@ -154,6 +157,11 @@ type Settings struct {
 	// the default of one probe: the probe's success closes the circuit,
 	// its failure (or its slowness) opens it. Zero:
 	// [DefaultHalfOpenProbes] (1).
+	//
+	// A probe is decided by its Done, which for a stream comes when the
+	// stream ends, though its slowness is judged on its first byte: a long
+	// stream that is a probe holds its place, and keeps the circuit
+	// half-open, until it ends.
 	HalfOpenProbes int
 
 	// OnStateChange, when not nil, is called after each change of state
@@ -168,7 +176,8 @@ type Settings struct {
 	// but no other call of the breaker. A callback reports a change, not
 	// the state when it runs, which may have changed again. A panic in
 	// OnStateChange goes to the goroutine that ran it; the breaker keeps
-	// working.
+	// working. An Allow that panics so has admitted no call: it needs no
+	// Done, and a probe's place it had taken is given back.
 	OnStateChange func(name string, from, to State)
 }
 

@@ -116,8 +116,10 @@ func TestOnStateChangeCallsBack(t *testing.T) {
 	})
 }
 
-// TestOnStateChangePanics shows that a panicking callback does not stop
-// the breaker, nor the callbacks of later changes.
+// TestOnStateChangePanics shows that a callback that panics on every
+// change does not stop the breaker, nor the callbacks of later changes:
+// in particular, the panic of the change to half-open, which comes out of
+// the Allow that would have been the probe, gives the probe's place back.
 func TestOnStateChangePanics(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var log changeLog
@@ -125,22 +127,32 @@ func TestOnStateChangePanics(t *testing.T) {
 			ConsecutiveFailures: 1,
 			OnStateChange: func(name string, from, to breaker.State) {
 				log.add("b", from, to)
-				if to == breaker.Open {
-					panic("callback failed")
-				}
+				panic("callback failed")
 			},
 		})
-		func() {
+		// mustPanic runs f, which must panic with the callback's panic.
+		mustPanic := func(what string, f func()) {
+			t.Helper()
 			defer func() {
 				if p := recover(); p != "callback failed" {
-					t.Errorf("recover() = %v; want the callback's panic", p)
+					t.Errorf("%s: recover() = %v; want the callback's panic", what, p)
 				}
 			}()
-			callOnce(b, fail)
-		}()
+			f()
+		}
+		mustPanic("the trip", func() { callOnce(b, fail) })
 		time.Sleep(5 * time.Second)
-		if !callOnce(b, ok) {
-			t.Fatal("Allow() after the open time refused; want the probe admitted")
+		mustPanic("the change to half-open", func() { b.Allow() })
+		if got := b.State(); got != breaker.HalfOpen {
+			t.Fatalf("State() after the panic of the change to half-open = %v; want half-open", got)
+		}
+		ticket, err := b.Allow()
+		if err != nil {
+			t.Fatalf("Allow() after the panic of the change to half-open = %v; want the probe's place given back", err)
+		}
+		mustPanic("the close", func() { b.Done(ticket, ok) })
+		if got := b.State(); got != breaker.Closed {
+			t.Errorf("State() after the probe succeeded = %v; want closed", got)
 		}
 		want := []string{"b: closed→open", "b: open→half-open", "b: half-open→closed"}
 		if got := log.get(); !slices.Equal(got, want) {

@@ -10,6 +10,11 @@ import (
 // that it never falls in a window.
 const noEpoch = math.MinInt64 / 2
 
+// claiming marks a bucket that a goroutine is emptying for a new epoch:
+// below any epoch too, so that sum ignores it, and distinct from noEpoch,
+// so that no other goroutine claims the bucket meanwhile.
+const claiming = math.MinInt64
+
 // window is the rolling window: a ring of buckets, each holding the calls
 // of one epoch. An epoch is a span of time (time-based window) or of call
 // numbers (count-based). The window is the current epoch and the n−1
@@ -56,11 +61,17 @@ func (w *window) record(epoch int64, failed, slow bool) {
 	if s := b.stamp.Load(); s != epoch {
 		// The bucket holds an older epoch (or one that is newer than
 		// this call, whose goroutine was delayed: then the call counts
-		// with the newer ones). The goroutine that wins the CAS empties
-		// it; the others count in it as it is.
-		if s < epoch && b.stamp.CompareAndSwap(s, epoch) {
+		// with the newer ones). The goroutine that wins the CAS claims
+		// it, empties it and stamps it with epoch; the others count in
+		// it as it is. The claim's stamp is claiming, which sum ignores,
+		// so that no sum counts the old counts as the new epoch's.
+		if s < epoch && s != claiming && b.stamp.CompareAndSwap(s, claiming) {
+			if claimHook != nil {
+				claimHook()
+			}
 			b.calls.Store(0)
 			b.slow.Store(0)
+			b.stamp.Store(epoch)
 		}
 	}
 	d := uint64(1) << 32
@@ -74,31 +85,57 @@ func (w *window) record(epoch int64, failed, slow bool) {
 }
 
 // recordCount counts one call in a count-based window and returns the
-// epoch it was counted in. The first call that does not fit in the
-// current bucket (its add makes perBucket+1) takes itself out again,
-// empties the next bucket, counts itself there and moves cur on to it;
-// calls that come in the meantime count in the full bucket, which then
-// holds a few more than perBucket.
+// epoch it was counted in. A call that does not fit in the current bucket
+// (its add makes more than perBucket) takes itself out again and moves the
+// window on: the goroutine that claims the next bucket (by a CAS on its
+// stamp, as record does) empties it, counts itself there, stamps it and
+// moves cur on. The others load cur again and count where it then is; one
+// that finds the next bucket still being emptied counts in the full one,
+// which then holds one more than perBucket, rather than wait. A goroutine
+// so late that the window has moved on since it loaded cur finds the next
+// bucket newer than its epoch and loads cur again too: only one delayed
+// between its load of cur and its add, while the bucket is reused a ring
+// turn later, counts in another epoch than its own.
 func (w *window) recordCount(failed, slow bool) (epoch int64) {
-	epoch = w.cur.Load()
-	b := &w.buckets[epoch&w.mask]
 	d := uint64(1) << 32
 	if failed {
 		d++
 	}
-	if b.calls.Add(d)>>32 == w.perBucket+1 {
-		b.calls.Add(-d)
-		epoch++
-		b = &w.buckets[epoch&w.mask]
-		b.calls.Store(d)
-		b.slow.Store(0)
-		b.stamp.Store(epoch) // before cur, which publishes the bucket
-		w.cur.Store(epoch)
+	for {
+		epoch = w.cur.Load()
+		b := &w.buckets[epoch&w.mask]
+		if b.calls.Add(d)>>32 > w.perBucket {
+			b.calls.Add(-d)
+			if advanceHook != nil {
+				advanceHook()
+			}
+			next := &w.buckets[(epoch+1)&w.mask]
+			s := next.stamp.Load()
+			if s < epoch+1 && s != claiming && next.stamp.CompareAndSwap(s, claiming) {
+				next.calls.Store(d)
+				var n uint64
+				if slow {
+					n = 1
+				}
+				next.slow.Store(n)
+				next.stamp.Store(epoch + 1) // before cur, which publishes the bucket
+				w.cur.CompareAndSwap(epoch, epoch+1)
+				return epoch + 1
+			}
+			if s == epoch+1 {
+				// Stamped, but cur not moved on yet: help.
+				w.cur.CompareAndSwap(epoch, epoch+1)
+			}
+			if s != claiming || w.cur.Load() != epoch {
+				continue
+			}
+			b.calls.Add(d) // the next bucket is being emptied: over by one
+		}
+		if slow {
+			b.slow.Add(1)
+		}
+		return epoch
 	}
-	if slow {
-		b.slow.Add(1)
-	}
-	return epoch
 }
 
 // sum returns the calls, failures and slow calls of the window. The
@@ -124,7 +161,7 @@ func (w *window) sum(epoch int64) (calls, failures, slow int64) {
 // reset empties the window.
 func (w *window) reset() {
 	w.cur.Store(0)
-	w.buckets[0].stamp.Store(0) // for recordCount, which does not claim buckets
+	w.buckets[0].stamp.Store(0) // for recordCount, which claims the buckets after the first
 	for i := range w.buckets {
 		b := &w.buckets[i]
 		if i > 0 || w.perBucket == 0 {
@@ -134,3 +171,9 @@ func (w *window) reset() {
 		b.slow.Store(0)
 	}
 }
+
+// Test hooks, nil but in tests that need to stop a goroutine at a point
+// of a window's edge: claimHook runs after a time-based bucket is claimed
+// for a new epoch, before it is emptied; advanceHook after a call that
+// overflows a count-based bucket has taken itself out of it.
+var claimHook, advanceHook func()
