@@ -276,8 +276,8 @@ func TestProxyPerUpstreamBreaker(t *testing.T) {
 		if failed := serve(10); failed != 0 {
 			t.Errorf("while open: %d of 10 requests failed; want 0", failed)
 		}
-		if h := take(); h["10.0.0.1:8080"] != 0 {
-			t.Errorf("hits while open = %v; want none on the failing upstream", h)
+		if h := take(); h["10.0.0.1:8080"] != 0 || h["10.0.0.2:8080"] != 5 || h["10.0.0.3:8080"] != 5 {
+			t.Errorf("hits while open = %v; want none on the failing upstream, the others sharing evenly", h)
 		}
 		time.Sleep(time.Second) // the open time is over: one probe, which fails
 		serve(9)
