@@ -109,8 +109,8 @@ type ProxyRequest struct {
 //  3. Balancer pick among the pool's healthy upstreams: none gives 503.
 //  4. Breaker admit: an open circuit gives 503. Then the UpstreamBreaker
 //     admits the picked upstream; when its circuit refuses, the Balancer
-//     picks again among the others, and 503 comes only when none of them
-//     is admitted. (Package breaker's PerUpstream also takes an upstream
+//     picks again among the others (up to 8 times), and 503 comes when
+//     none of them is admitted. (Package breaker's PerUpstream also takes an upstream
 //     whose circuit opens out of its pool's rotation for the open time,
 //     with [balancer.Upstream.Eject], so that the Balancer is offered the
 //     others and a lower priority group takes over when a whole group is
@@ -195,8 +195,8 @@ type Proxy struct {
 	Breaker Breaker
 	// UpstreamBreaker, when not nil, keeps a circuit for each upstream.
 	// When the picked upstream's circuit refuses an attempt, the Balancer
-	// picks again among the others; the request fails with 503 only when
-	// every healthy upstream refuses. Nil: none.
+	// picks again among the others, up to 8 times; the request fails with
+	// 503 when none is left or every pick was refused. Nil: none.
 	UpstreamBreaker UpstreamBreaker
 
 	// Retry, when not nil, sends a request that failed again, by the rules
@@ -556,8 +556,8 @@ func (p *Proxy) admitOther(r *http.Request, ups []*balancer.Upstream, refused *b
 	return nil, 0, &Error{Op: "breaker", Upstream: refused.URL.Host, Err: err}
 }
 
-// upstreamSlices holds scratch lists of upstreams for admit, so that an
-// open circuit costs no allocation.
+// upstreamSlices holds scratch lists of upstreams for admitOther, so that
+// a refusal costs no allocation.
 var upstreamSlices = sync.Pool{New: func() any {
 	s := make([]*balancer.Upstream, 0, 8)
 	return &s
