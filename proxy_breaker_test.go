@@ -422,3 +422,41 @@ type upstreamBreakerOf func(u *balancer.Upstream) (uint64, error)
 
 func (f upstreamBreakerOf) Allow(u *balancer.Upstream) (uint64, error)       { return f(u) }
 func (f upstreamBreakerOf) Done(*balancer.Upstream, uint64, gateway.Outcome) {}
+
+// TestProxyUpstreamBreakerRepicks shows that the picks after a refusal are
+// bounded: with twenty upstreams whose circuits all refuse, a request
+// costs nine picks and answers 503, and a Balancer that picks outside the
+// list it is offered ends the re-picks at once.
+func TestProxyUpstreamBreakerRepicks(t *testing.T) {
+	var urls []string
+	for i := range 20 {
+		urls = append(urls, fmt.Sprintf("http://10.0.1.%d:8080", i+1))
+	}
+	pool := balancer.MustPool(urls...)
+	outsider := balancer.MustPool("http://10.0.2.1:8080").All()[0]
+	tests := []struct {
+		name      string
+		bal       *fakeBalancer
+		wantAsked int
+	}{
+		{"all refuse", &fakeBalancer{}, 9},
+		{"balancer picks outside the list", &fakeBalancer{pick: func([]*balancer.Upstream) *balancer.Upstream { return outsider }}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ub := &fakeUpstreamBreaker{open: map[*balancer.Upstream]bool{outsider: true}}
+			for _, u := range pool.All() {
+				ub.open[u] = true
+			}
+			p := &gateway.Proxy{Upstreams: pool, Balancer: tt.bal, UpstreamBreaker: ub, Logger: discardLog}
+			rec := httptest.NewRecorder()
+			p.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			if rec.Code != http.StatusServiceUnavailable {
+				t.Errorf("Status = %d; want 503", rec.Code)
+			}
+			if asked, _ := ub.take(); len(asked) != tt.wantAsked {
+				t.Errorf("Allow asked %d times; want %d", len(asked), tt.wantAsked)
+			}
+		})
+	}
+}
