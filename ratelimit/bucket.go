@@ -83,6 +83,22 @@ func (b *bucket) decide(debt, cost, maxWait int64) (int64, Decision) {
 	return after, d
 }
 
+// giveBack returns what a cancelled booking of cost gives back to a key
+// at debt, when moved is how much was booked on the key after it, less
+// what cancellations gave back since, in scaled units. It gives back the
+// cost only when nothing booked later remains (moved is zero) and the
+// booking is not due yet (its end beyond the burst from now): giving back
+// time that a later booking holds would let newcomers go before it, and
+// with it more than the Rate pass. It is never more than debt, and a cost
+// beyond the burst, which no booking can have, counts as the burst, so a
+// Cancel only ever gives back.
+func (b *bucket) giveBack(debt, cost, moved int64) int64 {
+	if moved != 0 || debt <= b.burstScaled {
+		return 0
+	}
+	return min(min(cost, b.burst)*b.period, debt) // ≤ burstScaled: no overflow
+}
+
 // toDuration converts a debt to the time it takes to repay, rounded up.
 func (b *bucket) toDuration(debt int64) time.Duration {
 	if debt <= 0 {

@@ -190,12 +190,14 @@ func TestReserve(t *testing.T) {
 				res := l.(ratelimit.Reserver)
 				ctx := context.Background()
 				var delays []time.Duration
+				var last ratelimit.Decision
 				for range 3 {
 					d, _ := res.Reserve(ctx, "k", 1, 2*time.Second)
 					delays = append(delays, d.Delay)
 					if d.Allowed != (d.Delay <= 2*time.Second) {
 						t.Errorf("Reserve = %+v; Allowed should hold when Delay fits", d)
 					}
+					last = d
 				}
 				if want := []time.Duration{0, time.Second, 2 * time.Second}; !slices.Equal(delays, want) {
 					t.Errorf("Reserve delays = %v; want %v", delays, want)
@@ -203,9 +205,92 @@ func TestReserve(t *testing.T) {
 				if d, _ := res.Reserve(ctx, "k", 1, 2*time.Second); d.Allowed || d.RetryAfter != 3*time.Second {
 					t.Errorf("4th Reserve = %+v; want refused with RetryAfter 3s", d)
 				}
-				res.Cancel("k", 1)
+				res.Cancel("k", 1, last.Booking)
 				if d, _ := res.Reserve(ctx, "k", 1, 2*time.Second); !d.Allowed || d.Delay != 2*time.Second {
 					t.Errorf("Reserve after Cancel = %+v; want the slot at 2s", d)
+				}
+			})
+		})
+	}
+}
+
+// TestCancel: a cancelled booking gives back only what no later booking
+// needs, never more than its cost, and nothing once it is due.
+func TestCancel(t *testing.T) {
+	type booking struct {
+		cost  int64
+		delay time.Duration // want
+	}
+	tests := []struct {
+		name   string
+		burst  int64
+		book   []booking
+		cancel []int // indexes into book, in order
+		// Then a Reserve of cost 1 is due after next.
+		next time.Duration
+	}{
+		{"last in line", 1, []booking{{1, 0}, {1, time.Second}, {1, 2 * time.Second}}, []int{2}, 2 * time.Second},
+		{"before a later one", 1, []booking{{1, 0}, {1, time.Second}, {1, 2 * time.Second}}, []int{1}, 3 * time.Second},
+		{"both, last first", 1, []booking{{1, 0}, {1, time.Second}, {1, 2 * time.Second}}, []int{2, 1}, time.Second},
+		{"both, first first", 1, []booking{{1, 0}, {1, time.Second}, {1, 2 * time.Second}}, []int{1, 2}, 2 * time.Second},
+		{"due already", 2, []booking{{1, 0}, {1, 0}}, []int{1}, time.Second},
+		// 3 then 1 behind it: the 1 keeps its slot and its place in line.
+		{"mixed costs", 3, []booking{{3, 0}, {3, 3 * time.Second}, {1, 4 * time.Second}}, []int{1}, 5 * time.Second},
+		{"mixed costs, last first", 3, []booking{{3, 0}, {3, 3 * time.Second}, {1, 4 * time.Second}}, []int{2, 1}, time.Second},
+	}
+	for name, mk := range bucketLimiters() {
+		for _, tt := range tests {
+			t.Run(name+"/"+tt.name, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					l, err := mk(ratelimit.Rate{Limit: 1, Period: time.Second, Burst: tt.burst}, ratelimit.Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					res := l.(ratelimit.Reserver)
+					ctx := context.Background()
+					ds := make([]ratelimit.Decision, len(tt.book))
+					for i, b := range tt.book {
+						ds[i], _ = res.Reserve(ctx, "k", b.cost, time.Minute)
+						if !ds[i].Allowed || ds[i].Delay != b.delay {
+							t.Fatalf("Reserve(%d) #%d = %+v; want allowed after %v", b.cost, i, ds[i], b.delay)
+						}
+					}
+					for _, i := range tt.cancel {
+						res.Cancel("k", tt.book[i].cost, ds[i].Booking)
+					}
+					if d, _ := res.Reserve(ctx, "k", 1, time.Minute); !d.Allowed || d.Delay != tt.next {
+						t.Errorf("Reserve(1) after the cancels = %+v; want allowed after %v", d, tt.next)
+					}
+				})
+			})
+		}
+	}
+}
+
+// TestCancelOnlyGivesBack: a Cancel of a cost no booking can have, or
+// with a booking not made, never puts a key in debt nor gives back more
+// than the burst.
+func TestCancelOnlyGivesBack(t *testing.T) {
+	for name, mk := range bucketLimiters() {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l, err := mk(ratelimit.PerSecond(10), ratelimit.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := l.(ratelimit.Reserver)
+				ctx := context.Background()
+				d, _ := res.Reserve(ctx, "k", 1, 0)
+				res.Cancel("k", 36028797018963868, d.Booking) // cost·Period wraps around int64
+				if d, _ := l.Allow(ctx, "k", 1); !d.Allowed || d.Remaining != 8 {
+					t.Errorf("Allow after an over-large Cancel = %+v; want allowed, Remaining 8", d)
+				}
+				for range 3 {
+					d, _ = res.Reserve(ctx, "k", 10, time.Minute)
+				}
+				res.Cancel("k", 1<<62, d.Booking-1<<40) // a booking from nowhere
+				if d, _ := res.Reserve(ctx, "k", 10, time.Minute); !d.Allowed || d.Delay < 2*time.Second {
+					t.Errorf("Reserve(10) after a bogus Cancel = %+v; want no more than a burst given back (Delay ≥ 2s)", d)
 				}
 			})
 		})

@@ -30,7 +30,9 @@ type Middleware struct {
 	// will fit within MaxWait books its slot and waits for it, in arrival
 	// order per key; one that will not is refused at once. The Limiter (each
 	// of them, with Tiers) must then be a [Reserver]. A client that leaves
-	// while it waits gives its slot back. Zero: refuse at once.
+	// while it waits gives back what no later booking needs of its slot
+	// (see [Reserver]). A waiting request holds one timer while it waits;
+	// allowed and refused requests use none. Zero: refuse at once.
 	MaxWait time.Duration
 	// Headers chooses the rate limit headers. Zero: [HeadersDraft].
 	Headers Headers
@@ -213,7 +215,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d, err = lim.res.Reserve(r.Context(), key, cost, h.m.MaxWait)
 		if err == nil && d.Allowed && d.Delay > 0 {
 			if !sleep(r.Context(), d.Delay) {
-				lim.res.Cancel(key, cost)
+				lim.res.Cancel(key, cost, d.Booking)
 				putKeyBuf(kb)
 				return // the client left: nothing to write
 			}

@@ -296,8 +296,10 @@ func TestThrottleFIFO(t *testing.T) {
 	})
 }
 
-// TestThrottleLeave: a client that leaves while queued gives its slot back,
-// and the next arrival takes it, never before one still waiting.
+// TestThrottleLeave: a client that leaves while queued gives back only
+// what no later booking needs. Leaving before someone still waiting gives
+// nothing back (the one behind keeps its slot, the next arrival comes
+// after it); leaving last in line gives the slot to the next arrival.
 func TestThrottleLeave(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
@@ -321,16 +323,21 @@ func TestThrottleLeave(t *testing.T) {
 			synctest.Wait()
 		}
 		bg := context.Background()
-		leaving, leave := context.WithCancel(bg)
-		send("a", bg)      // at 0
-		send("b", leaving) // booked for 1s
-		send("c", bg)      // booked for 2s
+		leavingB, leaveB := context.WithCancel(bg)
+		leavingE, leaveE := context.WithCancel(bg)
+		send("a", bg)       // at 0
+		send("b", leavingB) // booked for 1s
+		send("c", bg)       // booked for 2s
 		time.Sleep(500 * time.Millisecond)
-		leave()
+		leaveB() // c still needs the time b booked before it
 		synctest.Wait()
-		send("d", bg) // takes b's place in line: 2s, not 3s
+		send("d", bg)       // after c: 3s
+		send("e", leavingE) // booked for 4s
+		leaveE()            // last in line: its slot is free again
+		synctest.Wait()
+		send("f", bg) // takes e's slot: 4s
 		wg.Wait()
-		want := map[string]time.Duration{"a": 0, "c": 2 * time.Second, "d": 2 * time.Second}
+		want := map[string]time.Duration{"a": 0, "c": 2 * time.Second, "d": 3 * time.Second, "f": 4 * time.Second}
 		if len(served) != len(want) {
 			t.Errorf("served %v; want %v", served, want)
 		}
@@ -340,4 +347,66 @@ func TestThrottleLeave(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestThrottleLeaveKeepsRate: a client that books ahead on many
+// connections and closes all but the last, again and again, still gets
+// its requests through no faster than the rate: with Burst 1 at 1 per
+// second, never two within a second.
+func TestThrottleLeaveKeepsRate(t *testing.T) {
+	for name, mk := range bucketLimiters() {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l, err := mk(ratelimit.Rate{Limit: 1, Period: time.Second, Burst: 1}, ratelimit.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				var mu sync.Mutex
+				var at []time.Duration
+				mw, err := ratelimit.NewMiddleware(ratelimit.Middleware{Limiter: l, MaxWait: 10 * time.Second})
+				if err != nil {
+					t.Fatal(err)
+				}
+				th := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					mu.Lock()
+					at = append(at, time.Since(start))
+					mu.Unlock()
+				}))
+				var wg sync.WaitGroup
+				for range 4 {
+					var waiting []context.CancelFunc
+					for range 11 {
+						ctx, cancel := context.WithCancel(context.Background())
+						done := make(chan struct{})
+						wg.Go(func() {
+							defer close(done)
+							serve(th, request("192.0.2.1:1").WithContext(ctx))
+						})
+						synctest.Wait()
+						select {
+						case <-done: // served or refused at once
+							cancel()
+						default:
+							waiting = append(waiting, cancel)
+						}
+					}
+					if len(waiting) == 0 {
+						continue
+					}
+					for _, cancel := range waiting[:len(waiting)-1] {
+						cancel() // the last one waiting stays
+					}
+					synctest.Wait()
+				}
+				wg.Wait()
+				slices.Sort(at)
+				for i := 1; i < len(at); i++ {
+					if at[i]-at[i-1] < time.Second {
+						t.Errorf("requests served at %v and %v with Burst 1 at 1/s; want a second apart", at[i-1], at[i])
+					}
+				}
+			})
+		})
+	}
 }
