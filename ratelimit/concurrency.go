@@ -14,11 +14,13 @@ import (
 // A request over the limit is refused, or waits up to a given time for a
 // slot, in arrival order. It is safe for concurrent use.
 //
-// Its per-key state lives in the same bounded, sharded store as the rate
-// limiters: a key with nothing in flight and nobody waiting is idle and is
-// dropped when its slot is wanted. When MaxKeys keys all have requests in
-// flight, a new key evicts one, whose count starts again from zero: the
-// bound on memory wins over the bound on concurrency.
+// Its per-key state lives in the same sharded store as the rate limiters:
+// a key with nothing in flight and nobody waiting is idle and is dropped
+// when its slot is wanted. A key with requests in flight or waiting is
+// never evicted, so its count and its line are never lost: when the keys
+// of a shard are all busy, a new key is stored past MaxKeys. Memory is
+// then bounded by MaxKeys plus one slot per request in flight or waiting,
+// which the server's own bound on connections bounds.
 type Concurrency struct {
 	max int64
 	t   table
@@ -43,6 +45,7 @@ func NewConcurrency(max int64, o Options) (*Concurrency, error) {
 	if err := c.t.init(o, c.idle); err != nil {
 		return nil, err
 	}
+	c.t.keepBusy = true
 	for i := range c.queues {
 		c.queues[i] = make(map[string][]*waiter)
 	}

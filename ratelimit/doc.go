@@ -111,6 +111,9 @@
 //
 // MaxKeys bounds the memory an attacker can make the limiter use; under a
 // flood of distinct keys some legitimate clients' state is evicted and
-// starts whole, so a limit is never enforced more strictly than configured,
-// only more loosely, while the flood lasts.
+// starts whole, so eviction never enforces a limit more strictly than
+// configured, only more loosely, while the flood lasts. [Concurrency]
+// never evicts a key with requests in flight or waiting (it would lose
+// their count and their line): it holds such keys past MaxKeys, one slot
+// per request in progress at most.
 package ratelimit

@@ -14,9 +14,10 @@ type Options struct {
 	// MaxKeys is the most keys a limiter keeps state for at once. When it is
 	// reached, a new key first takes the place of an idle key (one whose
 	// allowance is whole again), else of the least recently seen key among
-	// a few sampled, whose allowance then starts whole again. Memory never
-	// grows past it. Zero means 1<<20 (about 100 MB at most); the bound is
-	// rounded up to a multiple of the 64 shards.
+	// a few sampled, whose allowance then starts whole again. [Concurrency]
+	// never evicts a key with requests in flight or waiting: it keeps such
+	// keys past the bound. Zero means 1<<20 (about 100 MB at most); the
+	// bound is rounded up to a multiple of the 64 shards.
 	MaxKeys int
 }
 
@@ -65,8 +66,11 @@ type table struct {
 	epoch    time.Time
 	// idle reports whether a state is whole again at now: such a key is
 	// dropped by the sweep, since a fresh slot would behave the same.
-	idle   func(st *state, now int64) bool
-	shards [numShards]shard
+	idle func(st *state, now int64) bool
+	// keepBusy, when set, keeps keys that are not idle: a full shard whose
+	// sampled slots are all busy grows past its bound instead of evicting.
+	keepBusy bool
+	shards   [numShards]shard
 }
 
 func (t *table) init(o Options, idle func(*state, int64) bool) error {
@@ -152,7 +156,8 @@ func (t *table) sweep(s *shard, now int64, n int) {
 }
 
 // evict drops one key from a full shard: the first idle key among the next
-// few slots, else the least recently seen of them.
+// few slots, else the least recently seen of them, else (when keepBusy is
+// set) none.
 func (t *table) evict(s *shard, now int64) {
 	oldest, oldestAt := int32(-1), int64(0)
 	for range min(evictSample, len(s.slots)) {
@@ -172,6 +177,9 @@ func (t *table) evict(s *shard, now int64) {
 		if oldest < 0 || sl.last < oldestAt {
 			oldest, oldestAt = i, sl.last
 		}
+	}
+	if t.keepBusy {
+		return
 	}
 	if oldest >= 0 {
 		s.drop(oldest)
