@@ -57,6 +57,8 @@ func (c *Concurrency) idle(st *state, _ int64) bool { return st[0] == 0 && st[1]
 
 // InFlight returns the number of key's requests in flight.
 func (c *Concurrency) InFlight(key string) int64 {
+	var h keyHash
+	key = c.t.stored(key, &h)
 	s := c.t.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -71,6 +73,8 @@ func (c *Concurrency) InFlight(key string) int64 {
 // ErrRateLimited when none came free in time, or ctx's error. Each nil
 // return must be paired with one [Concurrency.Release].
 func (c *Concurrency) Acquire(ctx context.Context, key string, maxWait time.Duration) error {
+	var h keyHash
+	key = c.t.stored(key, &h)
 	si := c.t.shardIndex(key)
 	s := &c.t.shards[si]
 	s.mu.Lock()
@@ -105,7 +109,7 @@ func (c *Concurrency) Acquire(ctx context.Context, key string, maxWait time.Dura
 	if w.granted {
 		// The slot came as we gave up: pass it on.
 		s.mu.Unlock()
-		c.Release(key)
+		c.release(key)
 		return err
 	}
 	q := c.queues[si][k]
@@ -126,6 +130,12 @@ func (c *Concurrency) Acquire(ctx context.Context, key string, maxWait time.Dura
 // Release gives back a slot taken by [Concurrency.Acquire], to the first
 // waiter of key when there is one.
 func (c *Concurrency) Release(key string) {
+	var h keyHash
+	c.release(c.t.stored(key, &h))
+}
+
+// release is Release of a key in its stored form.
+func (c *Concurrency) release(key string) {
 	si := c.t.shardIndex(key)
 	s := &c.t.shards[si]
 	s.mu.Lock()

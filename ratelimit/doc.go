@@ -55,10 +55,12 @@
 // is paid on the path that adds keys and no goroutine runs. [Options]
 // MaxKeys bounds the keys held; when it is reached, a new key takes the
 // place of an idle key, else of the least recently seen of eight sampled,
-// whose allowance starts whole again when it returns. A flood of distinct
-// keys therefore never grows memory past the bound (about 110 bytes per
-// key with short keys), at the price of forgetting some clients' debts
-// while the flood lasts.
+// whose allowance starts whole again when it returns. A key longer than
+// 64 bytes is stored as a 128-bit hash of it (two maphash sums under
+// secret seeds, so that no client can choose colliding keys). A flood of
+// distinct keys, short or as long as a header can hold, therefore never
+// grows memory past the bound (about 125 bytes per key, 175 at most), at
+// the price of forgetting some clients' debts while the flood lasts.
 //
 // # Performance
 //
@@ -109,11 +111,11 @@
 // [ByHeader], [ByQuery] and other client-supplied keys are as trustworthy as
 // what vouches for them; key by an API key only after it is verified.
 //
-// MaxKeys bounds the memory an attacker can make the limiter use; under a
-// flood of distinct keys some legitimate clients' state is evicted and
-// starts whole, so eviction never enforces a limit more strictly than
-// configured, only more loosely, while the flood lasts. [Concurrency]
-// never evicts a key with requests in flight or waiting (it would lose
-// their count and their line): it holds such keys past MaxKeys, one slot
-// per request in progress at most.
+// MaxKeys bounds the memory an attacker can make the limiter use, however
+// long the keys it sends (see # Memory); under a flood of distinct keys
+// some legitimate clients' state is evicted and starts whole, so eviction
+// never enforces a limit more strictly than configured, only more loosely,
+// while the flood lasts. [Concurrency] never evicts a key with requests in
+// flight or waiting (it would lose their count and their line): it holds
+// such keys past MaxKeys, one slot per request in progress at most.
 package ratelimit

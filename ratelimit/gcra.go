@@ -61,6 +61,8 @@ func (g *GCRA) reserve(key string, cost, maxWait int64) (Decision, error) {
 	if cost < 0 {
 		return Decision{}, ErrCost
 	}
+	var h keyHash
+	key = g.t.stored(key, &h)
 	now := g.t.now()
 	s := g.t.shard(key)
 	s.mu.Lock()
@@ -82,6 +84,8 @@ func (g *GCRA) Cancel(key string, cost, booking int64) {
 	if cost <= 0 {
 		return
 	}
+	var h keyHash
+	key = g.t.stored(key, &h)
 	now := g.t.now()
 	s := g.t.shard(key)
 	s.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -339,6 +340,58 @@ func TestFloodBounded(t *testing.T) {
 			runtime.KeepAlive(l)
 		})
 	}
+}
+
+// TestLongKeysBounded: MaxKeys bounds memory whatever the keys' length
+// (a header can hold about a megabyte): long keys are stored as a hash.
+func TestLongKeysBounded(t *testing.T) {
+	pad := strings.Repeat("x", 16<<10)
+	for name, mk := range allLimiters() {
+		t.Run(name, func(t *testing.T) {
+			l, err := mk(ratelimit.PerMinute(10), ratelimit.Options{MaxKeys: 640})
+			if err != nil {
+				t.Fatal(err)
+			}
+			heap := func() uint64 {
+				var ms runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				return ms.HeapAlloc
+			}
+			before := heap()
+			for i := range 2000 {
+				l.Allow(context.Background(), pad+strconv.Itoa(i), 1)
+			}
+			after := heap()
+			if grown := int64(after) - int64(before); grown > 1<<20 {
+				t.Errorf("heap grew by %d KiB for 640 keys of 16 KiB; want under 1 MiB", grown>>10)
+			}
+			runtime.KeepAlive(l)
+		})
+	}
+}
+
+// TestLongKeysApart: long keys that differ in their last byte have their
+// own allowances, and a long key keeps its own.
+func TestLongKeysApart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pad := strings.Repeat("k", 100)
+		for name, mk := range allLimiters() {
+			l, err := mk(ratelimit.PerMinute(1), ratelimit.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			for _, tt := range []struct {
+				key  string
+				want bool
+			}{{pad + "a", true}, {pad + "b", true}, {pad + "a", false}, {pad[:64], true}, {pad[:65], true}, {pad[:65], false}} {
+				if d, _ := l.Allow(ctx, tt.key, 1); d.Allowed != tt.want {
+					t.Errorf("%s: Allow(%d bytes ending %q) = %+v; want Allowed %v", name, len(tt.key), tt.key[len(tt.key)-1:], d, tt.want)
+				}
+			}
+		}
+	})
 }
 
 // TestIdleDropped: keys whose allowance is whole again are dropped as new

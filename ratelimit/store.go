@@ -1,11 +1,13 @@
 package ratelimit
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // Options holds what the limiters of this package share: the bound on the
@@ -16,7 +18,9 @@ type Options struct {
 	// allowance is whole again), else of the least recently seen key among
 	// a few sampled, whose allowance then starts whole again. [Concurrency]
 	// never evicts a key with requests in flight or waiting: it keeps such
-	// keys past the bound. Zero means 1<<20 (about 100 MB at most); the
+	// keys past the bound. A key longer than 64 bytes is stored as a
+	// 128-bit hash of it, so that each key costs at most about 175 bytes
+	// whatever its length. Zero means 1<<20 (about 180 MB at most); the
 	// bound is rounded up to a multiple of the 64 shards.
 	MaxKeys int
 }
@@ -31,6 +35,9 @@ const (
 	sweepPerInsert = 2
 	// evictSample is how many slots a full shard looks at for a key to evict.
 	evictSample = 8
+	// maxKeyLen is the longest key stored as it is; a longer one is stored
+	// as its hash, so that a key costs at most maxKeyLen bytes.
+	maxKeyLen = 64
 )
 
 // state is the per-key state of every algorithm here; each gives the three
@@ -62,6 +69,7 @@ type shard struct {
 // changes its state in place.
 type table struct {
 	seed     maphash.Seed
+	longSeed [2]maphash.Seed // the two halves of a long key's hash
 	perShard int
 	epoch    time.Time
 	// idle reports whether a state is whole again at now: such a key is
@@ -82,6 +90,7 @@ func (t *table) init(o Options, idle func(*state, int64) bool) error {
 		max = DefaultMaxKeys
 	}
 	t.seed = maphash.MakeSeed()
+	t.longSeed = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	t.perShard = (max + numShards - 1) / numShards
 	t.epoch = time.Now()
 	t.idle = idle
@@ -89,6 +98,23 @@ func (t *table) init(o Options, idle func(*state, int64) bool) error {
 		t.shards[i].index = make(map[string]int32)
 	}
 	return nil
+}
+
+// keyHash holds the stored form of a long key.
+type keyHash [16]byte
+
+// stored returns the form in which key is stored: key itself when it is
+// at most maxKeyLen bytes long, else 128 bits of hash (two sums of
+// maphash under secret seeds) written into h, so that a client cannot
+// choose keys that collide. Every method of the limiters passes its key
+// through it first; the result is valid while h is.
+func (t *table) stored(key string, h *keyHash) string {
+	if len(key) <= maxKeyLen {
+		return key
+	}
+	binary.LittleEndian.PutUint64(h[:8], maphash.String(t.longSeed[0], key))
+	binary.LittleEndian.PutUint64(h[8:], maphash.String(t.longSeed[1], key))
+	return unsafe.String(&h[0], len(h))
 }
 
 // now returns the time since the table's epoch in ns, from the monotonic

@@ -61,6 +61,8 @@ func (tb *TokenBucket) reserve(key string, cost, maxWait int64) (Decision, error
 	if cost < 0 {
 		return Decision{}, ErrCost
 	}
+	var h keyHash
+	key = tb.t.stored(key, &h)
 	now := tb.t.now()
 	s := tb.t.shard(key)
 	s.mu.Lock()
@@ -83,6 +85,8 @@ func (tb *TokenBucket) Cancel(key string, cost, booking int64) {
 	if cost <= 0 {
 		return
 	}
+	var h keyHash
+	key = tb.t.stored(key, &h)
 	now := tb.t.now()
 	s := tb.t.shard(key)
 	s.mu.Lock()
