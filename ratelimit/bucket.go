@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// ErrCost reports a negative cost passed to Allow or Reserve.
+// ErrCost reports a negative cost passed to Allow or Reserve, or returned
+// by a [Middleware]'s Cost func.
 var ErrCost = errors.New("ratelimit: negative cost")
 
 // maxScaled bounds the scaled quantities of bucket (Burst·Period and what

@@ -24,7 +24,9 @@ type Middleware struct {
 	Tiers *Tiers
 	// Key builds the limiter key. Nil: [ByIP], the connection's peer.
 	Key KeyFunc
-	// Cost returns what a request spends. Nil: 1 per request.
+	// Cost returns what a request spends. Nil: 1 per request. A negative
+	// cost is a bug of Cost: such a request is answered with 500 (the
+	// ErrorHandler gets [ErrCost]), never passed on, whatever FailOpen says.
 	Cost func(r *http.Request) int64
 	// MaxWait, when positive, throttles instead of refusing: a request that
 	// will fit within MaxWait books its slot and waits for it, in arrival
@@ -42,9 +44,11 @@ type Middleware struct {
 	// FailOpen lets requests through when the Limiter returns an error (a
 	// shared store that cannot be reached). False: such requests are
 	// refused with 503, the safe side for a limit that protects something.
+	// A negative cost is never let through (see Cost).
 	FailOpen bool
-	// ErrorHandler, when not nil, writes the refusals: a [*Refusal] (429)
-	// or the Limiter's error wrapped in a [*LimiterError] (503). The
+	// ErrorHandler, when not nil, writes the refusals: a [*Refusal] (429),
+	// the Limiter's error wrapped in a [*LimiterError] (503), or [ErrCost]
+	// for a negative cost (a bug, for a 500). The
 	// gateway's WriteError fits as it is. The rate limit headers and
 	// Retry-After are set before it is called. Nil: a JSON body of the form
 	// {"error":{"type":"rate_limited","message":"too many requests"}}.
@@ -202,7 +206,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	lim := h.limitOf(r)
 	cost := int64(1)
 	if h.m.Cost != nil {
-		cost = h.m.Cost(r)
+		if cost = h.m.Cost(r); cost < 0 {
+			h.badCost(w, r)
+			return
+		}
 	}
 	kb := keyBufs.Get().(*keyBuf)
 	kb.b = h.key(kb.b[:0], r)
@@ -265,6 +272,15 @@ func (h *handler) refuse(w http.ResponseWriter, r *http.Request, d Decision) {
 	writeBody(w, r, http.StatusTooManyRequests, body)
 }
 
+// badCost answers a request whose Cost func returned a negative cost.
+func (h *handler) badCost(w http.ResponseWriter, r *http.Request) {
+	if h.m.ErrorHandler != nil {
+		h.m.ErrorHandler(w, r, ErrCost)
+		return
+	}
+	writeBody(w, r, http.StatusInternalServerError, bodyBadCost)
+}
+
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if h.m.ErrorHandler != nil {
 		h.m.ErrorHandler(w, r, &LimiterError{Err: err})
@@ -280,6 +296,7 @@ var (
 	bodyTooCostly   = newBody("rate_limited", "request cost exceeds the limit")
 	bodyUnavailable = newBody("unavailable", "rate limiter unavailable")
 	bodyBusy        = newBody("unavailable", "service unavailable")
+	bodyBadCost     = newBody("internal_error", "invalid request cost")
 	contentType     = []string{"application/json"}
 	noSniff         = []string{"nosniff"}
 )

@@ -214,6 +214,36 @@ func TestFailOpenClosed(t *testing.T) {
 	}
 }
 
+// TestNegativeCost: a Cost func that returns a negative cost is a bug,
+// answered with 500 whatever FailOpen says: FailOpen is for a store that
+// cannot decide, and must not let such requests skip the limit.
+func TestNegativeCost(t *testing.T) {
+	for _, open := range []bool{false, true} {
+		var got error
+		for _, eh := range []func(http.ResponseWriter, *http.Request, error){nil, func(w http.ResponseWriter, r *http.Request, err error) {
+			got = err
+			gateway.WriteError(w, r, err)
+		}} {
+			mw, err := ratelimit.NewMiddleware(ratelimit.Middleware{
+				Limiter:      mustGCRA(t, ratelimit.PerMinute(1)),
+				FailOpen:     open,
+				Cost:         func(*http.Request) int64 { return -1 },
+				ErrorHandler: eh,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := serve(mw(ok), request("192.0.2.1:1"))
+			if w.Code != 500 || !strings.Contains(w.Body.String(), "internal_error") {
+				t.Errorf("FailOpen %v, ErrorHandler %v: cost -1 answered %d %q; want 500 internal_error", open, eh != nil, w.Code, w.Body)
+			}
+			if eh != nil && !errors.Is(got, ratelimit.ErrCost) {
+				t.Errorf("FailOpen %v: ErrorHandler got %v; want ErrCost", open, got)
+			}
+		}
+	}
+}
+
 // TestErrorHandler hands refusals to the gateway's WriteError, which reads
 // ErrRateLimited and Retry-After from the Refusal.
 func TestErrorHandler(t *testing.T) {
