@@ -120,7 +120,7 @@ func setHeaders(h http.Header, flags Headers, name string, policy []string, d De
 }
 
 // policyValue renders RateLimit-Policy for a limiter that tells its Rate:
-// its name, its quota (the burst, which Remaining counts down from) and
+// its name (escaped already), its quota (the burst, which Remaining counts down from) and
 // the window in which that quota refills (Burst·Period/Limit, in whole
 // seconds rounded up), so that q/w is the long-run rate. It returns nil
 // for a Limiter without a Rate method: the header is then left out.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -39,7 +40,9 @@ type Middleware struct {
 	// Headers chooses the rate limit headers. Zero: [HeadersDraft].
 	Headers Headers
 	// Policy names the policy in the structured headers. Empty: "default",
-	// or the tier's name with Tiers.
+	// or the tier's name with Tiers. The name (or each tier's) must be
+	// printable ASCII, which the headers' sf-string can hold; a quote or a
+	// backslash is escaped.
 	Policy string
 	// FailOpen lets requests through when the Limiter returns an error (a
 	// shared store that cannot be reached). False: such requests are
@@ -101,9 +104,9 @@ func PerKey(l Limiter, key KeyFunc) func(http.Handler) http.Handler {
 }
 
 // NewMiddleware returns the middleware m describes. It fails when no
-// Limiter is given, when Tiers is incomplete, or when MaxWait is set and a
-// Limiter is not a [Reserver]. m is copied; changing it later has no
-// effect.
+// Limiter is given, when Tiers is incomplete, when a policy name is not
+// printable ASCII, or when MaxWait is set and a Limiter is not a
+// [Reserver]. m is copied; changing it later has no effect.
 func NewMiddleware(m Middleware) (func(http.Handler) http.Handler, error) {
 	if m.MaxWait < 0 {
 		return nil, fmt.Errorf("ratelimit: MaxWait %v is negative", m.MaxWait)
@@ -161,11 +164,15 @@ type config struct {
 type limit struct {
 	l      Limiter
 	res    Reserver // l as a Reserver, when MaxWait is set
-	name   string
+	name   string   // the policy's name, escaped for an sf-string
 	policy []string
 }
 
 func (c *config) newLimit(l Limiter, name string) (*limit, error) {
+	name, err := sfString(name)
+	if err != nil {
+		return nil, err
+	}
 	lim := &limit{l: l, name: name, policy: policyValue(name, l)}
 	if c.m.MaxWait > 0 {
 		res, ok := l.(Reserver)
@@ -175,6 +182,24 @@ func (c *config) newLimit(l Limiter, name string) (*limit, error) {
 		lim.res = res
 	}
 	return lim, nil
+}
+
+// sfString returns name escaped as the inside of a structured field
+// string (RFC 8941): a quote or a backslash gets a backslash. It fails for
+// a byte that is not printable ASCII, which an sf-string cannot hold.
+func sfString(name string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c < 0x20 || c > 0x7e {
+			return "", fmt.Errorf("ratelimit: policy name %q is not printable ASCII", name)
+		}
+		if c == '"' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), nil
 }
 
 func (c *config) limitOf(r *http.Request) *limit {

@@ -266,9 +266,33 @@ func TestErrorHandler(t *testing.T) {
 	}
 }
 
+// TestPolicyNameEscaped: a policy name goes into the structured headers
+// as a valid sf-string, its quote and backslash escaped.
+func TestPolicyNameEscaped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mw, err := ratelimit.NewMiddleware(ratelimit.Middleware{
+			Limiter: mustGCRA(t, ratelimit.PerSecond(10)),
+			Headers: ratelimit.HeadersStructured,
+			Policy:  `a"b\c`,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := serve(mw(ok), request("192.0.2.1:1"))
+		for k, want := range map[string]string{"RateLimit": `"a\"b\\c";r=9;t=1`, "RateLimit-Policy": `"a\"b\\c";q=10;w=1`} {
+			if got := w.Header().Get(k); got != want {
+				t.Errorf("%s = %s; want %s", k, got, want)
+			}
+		}
+	})
+}
+
 func TestNewMiddlewareErrors(t *testing.T) {
 	sw, _ := ratelimit.NewSlidingWindow(ratelimit.PerSecond(1), ratelimit.Options{})
 	bad := map[string]ratelimit.Middleware{
+		"policy not ASCII":       {Limiter: sw, Policy: "café"},
+		"policy with a newline":  {Limiter: sw, Policy: "a\nb"},
+		"tier name with a tab":   {Tiers: &ratelimit.Tiers{Of: func(*http.Request) string { return "" }, Default: sw, Limits: map[string]ratelimit.Limiter{"a\tb": sw}}},
 		"no limiter":             {},
 		"negative wait":          {Limiter: sw, MaxWait: -1},
 		"throttle, not reserver": {Limiter: sw, MaxWait: time.Second},
