@@ -63,7 +63,7 @@ func (b *bucket) decide(debt, cost, maxWait int64) (int64, Decision) {
 	if cost > b.burst {
 		// No wait helps: the request can never fit.
 		d.CostTooHigh = true
-		d.Remaining = (b.burstScaled - debt) / b.period
+		d.Remaining = max(0, (b.burstScaled-debt)/b.period) // bookings may run debt past the burst
 		d.Reset = b.toDuration(debt)
 		return debt, d
 	}

@@ -268,6 +268,29 @@ func TestCancel(t *testing.T) {
 	}
 }
 
+// TestCostTooHighAfterReserve: a refusal for a cost above the burst
+// reports Remaining 0, not the debt that bookings ahead ran up.
+func TestCostTooHighAfterReserve(t *testing.T) {
+	for name, mk := range bucketLimiters() {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l, err := mk(ratelimit.PerSecond(10), ratelimit.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := l.(ratelimit.Reserver)
+				ctx := context.Background()
+				res.Reserve(ctx, "k", 10, 0)
+				res.Reserve(ctx, "k", 10, 2*time.Second) // booked ahead: a debt of twice the burst
+				want := ratelimit.Decision{Limit: 10, Remaining: 0, Reset: 2 * time.Second, CostTooHigh: true}
+				if d, _ := l.Allow(ctx, "k", 11); d != want {
+					t.Errorf("Allow(k, 11) after bookings = %+v; want %+v", d, want)
+				}
+			})
+		})
+	}
+}
+
 // TestCancelOnlyGivesBack: a Cancel of a cost no booking can have, or
 // with a booking not made, never puts a key in debt nor gives back more
 // than the burst.
