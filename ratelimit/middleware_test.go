@@ -92,8 +92,8 @@ func TestCostTooHigh(t *testing.T) {
 // TestHeaderForms sets each header form.
 func TestHeaderForms(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		// 10 per second with bursts of 25: the burst refills in 2.5s,
-		// advertised as 3.
+		// 10 per second with bursts of 25: the burst refills in 2.5s, so
+		// the policy says 30 in 3s.
 		mw, err := ratelimit.NewMiddleware(ratelimit.Middleware{
 			Limiter: mustGCRA(t, ratelimit.Rate{Limit: 10, Period: time.Second, Burst: 25}),
 			Headers: ratelimit.HeadersStructured,
@@ -102,7 +102,7 @@ func TestHeaderForms(t *testing.T) {
 			t.Fatal(err)
 		}
 		w := serve(mw(ok), request("192.0.2.1:1"))
-		if got, want := w.Header().Get("RateLimit-Policy"), `"default";q=25;w=3`; got != want {
+		if got, want := w.Header().Get("RateLimit-Policy"), `"default";q=30;w=3`; got != want {
 			t.Errorf("RateLimit-Policy = %q; want %q", got, want)
 		}
 	})
@@ -263,6 +263,33 @@ func TestErrorHandler(t *testing.T) {
 	w := serve(h, request("192.0.2.1:1"))
 	if !errors.Is(got, gateway.ErrRateLimited) || w.Code != 429 || w.Header().Get("Retry-After") != "60" {
 		t.Errorf("ErrorHandler got %v, wrote %d Retry-After %q; want ErrRateLimited, 429, 60", got, w.Code, w.Header().Get("Retry-After"))
+	}
+}
+
+// TestPolicyWindow: RateLimit-Policy's q/w is the long-run rate: the
+// burst and the seconds it takes to refill when those are whole, else the
+// window rounded up to whole seconds and what the Rate earns in it.
+func TestPolicyWindow(t *testing.T) {
+	for _, tt := range []struct {
+		r    ratelimit.Rate
+		want string
+	}{
+		{ratelimit.PerMinute(60), `"default";q=60;w=60`},
+		{ratelimit.Rate{Limit: 10, Period: time.Second, Burst: 20}, `"default";q=20;w=2`},
+		{ratelimit.Rate{Limit: 10, Period: time.Second, Burst: 25}, `"default";q=30;w=3`},
+		{ratelimit.Rate{Limit: 5, Period: 100 * time.Millisecond}, `"default";q=50;w=1`},
+		{ratelimit.Rate{Limit: 3, Period: time.Second, Burst: 1}, `"default";q=3;w=1`},
+		{ratelimit.Rate{Limit: 7, Period: time.Hour, Burst: 1}, `"default";q=1;w=515`}, // 514.28 s: 7 an hour earn 1 in 515 s
+		{ratelimit.Rate{Limit: 1 << 40, Period: time.Second, Burst: 1 << 20}, `"default";q=1099511627776;w=1`},
+		{ratelimit.Rate{Limit: 1 << 40, Period: time.Nanosecond, Burst: 1}, `"default";q=9223372036854775807;w=1`},
+	} {
+		mw, err := ratelimit.NewMiddleware(ratelimit.Middleware{Limiter: mustGCRA(t, tt.r), Headers: ratelimit.HeadersStructured})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := serve(mw(ok), request("192.0.2.1:1")).Header().Get("RateLimit-Policy"); got != tt.want {
+			t.Errorf("%v: RateLimit-Policy = %s; want %s", tt.r, got, tt.want)
+		}
 	}
 }
 
