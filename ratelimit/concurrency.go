@@ -71,7 +71,9 @@ func (c *Concurrency) InFlight(key string) int64 {
 // Acquire takes one of key's slots, waiting up to maxWait for one in
 // arrival order. It returns nil with the slot taken, the gateway's
 // ErrRateLimited when none came free in time, or ctx's error. Each nil
-// return must be paired with one [Concurrency.Release].
+// return must be paired with one [Concurrency.Release]. A call that waits
+// holds one timer and one channel while it waits; one that takes a slot
+// at once, or is refused at once, allocates nothing.
 func (c *Concurrency) Acquire(ctx context.Context, key string, maxWait time.Duration) error {
 	var h keyHash
 	key = c.t.stored(key, &h)

@@ -78,6 +78,10 @@
 //	Concurrency Acquire and Release     90 ns, 0 allocs
 //	Adaptive Acquire and Done           130 ns, 0 allocs
 //
+// A request that waits (throttling with MaxWait, or for a [Concurrency]
+// slot) holds one timer while it waits, stopped when it ends; a request
+// allowed or refused at once uses none, and no goroutine runs per request.
+//
 // The two allocations of the middleware are the rate limit header values:
 // one string holding every value and one array of slice headers shared by
 // the header fields, whatever forms are enabled (Retry-After included).

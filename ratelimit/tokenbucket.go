@@ -13,7 +13,8 @@ import (
 //
 // A key's state is three words: its debt (the tokens missing, scaled),
 // when it was last refilled, and the scaled cost it was allowed in all
-// less what Cancel gave back, which places a booking in line. It is safe for concurrent use.
+// less what Cancel gave back, which places a booking in line. It is safe
+// for concurrent use.
 type TokenBucket struct {
 	b bucket
 	t table
