@@ -30,6 +30,7 @@ func NewGCRA(r Rate, o Options) (*GCRA, error) {
 	if err := g.t.init(o, g.idle); err != nil {
 		return nil, err
 	}
+	g.t.randomCount = true
 	return g, nil
 }
 
@@ -101,10 +102,11 @@ func (g *GCRA) Cancel(key string, cost, booking int64) {
 
 // The state is st[0], the TAT's whole ns since the table's epoch, st[1],
 // its remainder in [0, Limit) units of 1/Limit ns, and st[2] the scaled
-// cost the key has been allowed in all, less what Cancel gave back (it
-// wraps around harmlessly): a Booking is its value after the booking, so
-// that st[2] - booking is how far the TAT has moved past the booking's
-// end since.
+// cost the key has been allowed in all, less what Cancel gave back, from
+// a random start (it wraps around harmlessly): a Booking is its value
+// after the booking, so that st[2] - booking is how far the TAT has moved
+// past the booking's end since, and a Booking made before an eviction
+// does not match the key's next state.
 
 // debt returns how far the TAT is ahead of now, scaled by Limit.
 func (g *GCRA) debt(st *state, now int64) int64 {

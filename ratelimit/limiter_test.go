@@ -268,6 +268,36 @@ func TestCancel(t *testing.T) {
 	}
 }
 
+// TestCancelAfterEviction: a Booking made before the key's state was
+// evicted gives nothing back to the state the key has since.
+func TestCancelAfterEviction(t *testing.T) {
+	for name, mk := range bucketLimiters() {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l, err := mk(ratelimit.Rate{Limit: 1, Period: time.Second, Burst: 1}, ratelimit.Options{MaxKeys: 64}) // a key per shard
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := l.(ratelimit.Reserver)
+				ctx := context.Background()
+				res.Reserve(ctx, "k", 1, 0)
+				old, _ := res.Reserve(ctx, "k", 1, 10*time.Second)
+				for i := range 1000 { // k's shard gets other keys: k is evicted
+					l.Allow(ctx, "flood-"+strconv.Itoa(i), 1)
+				}
+				res.Reserve(ctx, "k", 1, 0) // a fresh state, booked as the old one was
+				if d, _ := res.Reserve(ctx, "k", 1, 10*time.Second); d.Delay != time.Second {
+					t.Fatalf("Reserve(k) after eviction = %+v; want a Delay of 1s", d)
+				}
+				res.Cancel("k", 1, old.Booking)
+				if d, _ := res.Reserve(ctx, "k", 1, 10*time.Second); d.Delay != 2*time.Second {
+					t.Errorf("Reserve(k) after cancelling a booking from before the eviction = %+v; want a Delay of 2s", d)
+				}
+			})
+		})
+	}
+}
+
 // TestCostTooHighAfterReserve: a refusal for a cost above the burst
 // reports Remaining 0, not the debt that bookings ahead ran up.
 func TestCostTooHighAfterReserve(t *testing.T) {

@@ -27,8 +27,8 @@ type Reserver interface {
 	// costs, and booking ahead on many connections and leaving never lets
 	// a key spend more than its Rate; what a cancelled booking in the
 	// middle of the line held is lost to the key, which errs on the strict
-	// side. Cancel only ever gives allowance back. After the key's state
-	// was evicted (see [Options]), a Booking from before is meaningless,
-	// and Cancel may give back up to its cost to the new state.
+	// side. Cancel only ever gives allowance back, and a Booking made
+	// before the key's state was evicted (see [Options]) gives nothing back
+	// to the state it has since.
 	Cancel(key string, cost, booking int64)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -78,7 +79,11 @@ type table struct {
 	// keepBusy, when set, keeps keys that are not idle: a full shard whose
 	// sampled slots are all busy grows past its bound instead of evicting.
 	keepBusy bool
-	shards   [numShards]shard
+	// randomCount, when set, starts st[2] of a new key at a random value:
+	// the bucket limiters count bookings there, and a Booking made before
+	// an eviction must not match the count of the key's next state.
+	randomCount bool
+	shards      [numShards]shard
 }
 
 func (t *table) init(o Options, idle func(*state, int64) bool) error {
@@ -164,6 +169,9 @@ func (t *table) insert(s *shard, key string, now int64) *slot {
 	// The caller's key is valid only during the call: keep a copy.
 	k := strings.Clone(key)
 	s.slots[i] = slot{key: k, last: now, live: true}
+	if t.randomCount {
+		s.slots[i].st[2] = int64(rand.Uint64())
+	}
 	s.index[k] = i
 	return &s.slots[i]
 }

@@ -30,6 +30,7 @@ func NewTokenBucket(r Rate, o Options) (*TokenBucket, error) {
 	if err := tb.t.init(o, tb.idle); err != nil {
 		return nil, err
 	}
+	tb.t.randomCount = true
 	return tb, nil
 }
 
