@@ -522,6 +522,45 @@ func TestRetryAfterExact(t *testing.T) {
 	}
 }
 
+// TestResetExact checks, over random traffic at rates whose emission
+// interval is not a whole number of nanoseconds, that Reset is exact: the
+// key is not whole 1ns before it and is whole at it.
+func TestResetExact(t *testing.T) {
+	for name, mk := range allLimiters() {
+		for _, r := range []ratelimit.Rate{
+			{Limit: 10, Period: time.Second},
+			{Limit: 3, Period: 7 * time.Millisecond},
+			{Limit: 13, Period: 999 * time.Millisecond},
+		} {
+			t.Run(name+"/"+r.String(), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					l, err := mk(r, ratelimit.Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					ctx := context.Background()
+					rng := rand.New(rand.NewPCG(5, 6))
+					for i := range 500 {
+						time.Sleep(time.Duration(rng.Int64N(int64(r.Period) / r.Limit * 2)))
+						d, _ := l.Allow(ctx, "k", 1+rng.Int64N(3))
+						if i%10 != 0 || d.Reset == 0 {
+							continue
+						}
+						time.Sleep(d.Reset - 1)
+						if e, _ := l.Allow(ctx, "k", 0); e.Remaining == r.Limit {
+							t.Fatalf("whole 1ns before Reset %v: %+v", d.Reset, e)
+						}
+						time.Sleep(1)
+						if e, _ := l.Allow(ctx, "k", 0); e.Remaining != r.Limit || e.Reset != 0 {
+							t.Fatalf("at Reset %v: %+v; want whole", d.Reset, e)
+						}
+					}
+				})
+			})
+		}
+	}
+}
+
 // TestParallelExact: many goroutines on one key at one instant are
 // allowed exactly the burst between them.
 func TestParallelExact(t *testing.T) {
