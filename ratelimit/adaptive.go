@@ -9,7 +9,8 @@ import (
 
 // AdaptiveConfig tunes an [Adaptive] limit. The zero value works.
 type AdaptiveConfig struct {
-	// Initial is the limit to start from. Zero means 20.
+	// Initial is the limit to start from. Zero means 20, or the nearer of
+	// Min and Max when 20 is outside them.
 	Initial int
 	// Min is the lowest the limit goes. Zero means 1.
 	Min int
@@ -33,7 +34,8 @@ type AdaptiveConfig struct {
 // learns, so that load is shed before the upstream collapses. It is an
 // AIMD (additive increase, multiplicative decrease) controller driven by
 // latency: the baseline is the least latency seen lately; a request that
-// takes more than Tolerance times the baseline (or fails) is congestion
+// takes more than Tolerance times the baseline (or that [Adaptive.Done] is
+// told failed from overload) is congestion
 // and cuts the limit by Backoff, at most once per round trip; a request
 // that returns in time while the limit is at least half used raises the
 // limit by one per limit's worth of requests. The limit settles where
@@ -57,14 +59,14 @@ type Adaptive struct {
 // NewAdaptive returns an Adaptive tuned by c. It fails for a value out of
 // its range.
 func NewAdaptive(c AdaptiveConfig) (*Adaptive, error) {
-	if c.Initial == 0 {
-		c.Initial = 20
-	}
 	if c.Min == 0 {
 		c.Min = 1
 	}
 	if c.Max == 0 {
 		c.Max = 1000
+	}
+	if c.Initial == 0 {
+		c.Initial = min(max(20, c.Min), c.Max)
 	}
 	if c.Tolerance == 0 {
 		c.Tolerance = 1.5
@@ -118,12 +120,14 @@ func (a *Adaptive) Acquire() bool {
 
 // Done records the end of an admitted request: how long it took, and
 // whether it failed in a way that signals overload (a timeout, a 503).
+// A Done with nothing in flight (one Acquire did not pair) leaves the
+// count at zero.
 func (a *Adaptive) Done(latency time.Duration, overloaded bool) {
 	now := time.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	inFlight := a.inFlight
-	a.inFlight--
+	a.inFlight = max(0, a.inFlight-1)
 	if now.Sub(a.windowStart) >= a.cfg.Window {
 		a.prevMin, a.curMin, a.windowStart = a.curMin, 0, now
 	}
@@ -150,7 +154,11 @@ func (a *Adaptive) Done(latency time.Duration, overloaded bool) {
 
 // Middleware returns a middleware that sheds requests over the limit with
 // 503 and the JSON error body, and feeds the latency of the next handler
-// to the limit. Put it in front of the upstream it protects.
+// to the limit. Put it in front of the upstream it protects. It sees
+// latency alone: a fast failure (a 503 the upstream answers at once)
+// counts as a request that returned in time. Code that knows a request
+// failed from overload calls [Adaptive.Acquire] and [Adaptive.Done]
+// itself, with overloaded set.
 func (a *Adaptive) Middleware() func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -102,6 +102,41 @@ func TestAdaptiveSheds(t *testing.T) {
 	})
 }
 
+// TestAdaptiveDefaultInitial: Initial left zero starts within [Min, Max].
+func TestAdaptiveDefaultInitial(t *testing.T) {
+	for _, tt := range []struct {
+		c    ratelimit.AdaptiveConfig
+		want int
+	}{
+		{ratelimit.AdaptiveConfig{}, 20},
+		{ratelimit.AdaptiveConfig{Max: 10}, 10},
+		{ratelimit.AdaptiveConfig{Min: 50}, 50},
+	} {
+		a, err := ratelimit.NewAdaptive(tt.c)
+		if err != nil {
+			t.Errorf("NewAdaptive(%+v) = %v; want a limit of %d", tt.c, err, tt.want)
+		} else if a.Limit() != tt.want {
+			t.Errorf("NewAdaptive(%+v) limit = %d; want %d", tt.c, a.Limit(), tt.want)
+		}
+	}
+}
+
+// TestAdaptiveDoneWithoutAcquire: a Done with nothing in flight leaves
+// the count at zero, so that the limit is not exceeded afterwards.
+func TestAdaptiveDoneWithoutAcquire(t *testing.T) {
+	a, err := ratelimit.NewAdaptive(ratelimit.AdaptiveConfig{Initial: 2, Min: 2, Max: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Done(time.Millisecond, false)
+	if n := a.InFlight(); n != 0 {
+		t.Errorf("InFlight after a Done without Acquire = %d; want 0", n)
+	}
+	if !a.Acquire() || !a.Acquire() || a.Acquire() {
+		t.Errorf("with a limit of 2, Acquire thrice should admit two")
+	}
+}
+
 func TestNewAdaptiveErrors(t *testing.T) {
 	bad := []ratelimit.AdaptiveConfig{
 		{Min: 10, Max: 5},

@@ -229,12 +229,13 @@ func TestAllowAllocs(t *testing.T) {
 		t.Skip("allocation counts do not hold under the race detector")
 	}
 	ctx := context.Background()
-	key := []byte("client-1")
-	for _, name := range benchOrder[:3] {
-		l := benchLimiters(t)[name]
-		l.Allow(ctx, string(key), 1)
-		if n := testing.AllocsPerRun(100, func() { l.Allow(ctx, unsafeString(key), 1) }); n != 0 {
-			t.Errorf("%s: Allow on an existing key: %v allocs; want 0", name, n)
+	for _, key := range [][]byte{[]byte("client-1"), []byte(strings.Repeat("long key ", 100))} {
+		for _, name := range benchOrder[:3] {
+			l := benchLimiters(t)[name]
+			l.Allow(ctx, string(key), 1)
+			if n := testing.AllocsPerRun(100, func() { l.Allow(ctx, unsafeString(key), 1) }); n != 0 {
+				t.Errorf("%s: Allow on an existing key of %d bytes: %v allocs; want 0", name, len(key), n)
+			}
 		}
 	}
 }

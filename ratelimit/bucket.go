@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// ErrCost reports a negative cost passed to Allow or Reserve.
+// ErrCost reports a negative cost passed to Allow or Reserve, or returned
+// by a [Middleware]'s Cost func.
 var ErrCost = errors.New("ratelimit: negative cost")
 
 // maxScaled bounds the scaled quantities of bucket (Burst·Period and what
@@ -62,7 +63,7 @@ func (b *bucket) decide(debt, cost, maxWait int64) (int64, Decision) {
 	if cost > b.burst {
 		// No wait helps: the request can never fit.
 		d.CostTooHigh = true
-		d.Remaining = (b.burstScaled - debt) / b.period
+		d.Remaining = max(0, (b.burstScaled-debt)/b.period) // bookings may run debt past the burst
 		d.Reset = b.toDuration(debt)
 		return debt, d
 	}
@@ -81,6 +82,22 @@ func (b *bucket) decide(debt, cost, maxWait int64) (int64, Decision) {
 	d.Remaining = max(0, (b.burstScaled-after)/b.period)
 	d.Reset = b.toDuration(after)
 	return after, d
+}
+
+// giveBack returns what a cancelled booking of cost gives back to a key
+// at debt, when moved is how much was booked on the key after it, less
+// what cancellations gave back since, in scaled units. It gives back the
+// cost only when nothing booked later remains (moved is zero) and the
+// booking is not due yet (its end beyond the burst from now): giving back
+// time that a later booking holds would let newcomers go before it, and
+// with it more than the Rate pass. It is never more than debt, and a cost
+// beyond the burst, which no booking can have, counts as the burst, so a
+// Cancel only ever gives back.
+func (b *bucket) giveBack(debt, cost, moved int64) int64 {
+	if moved != 0 || debt <= b.burstScaled {
+		return 0
+	}
+	return min(min(cost, b.burst)*b.period, debt) // ≤ burstScaled: no overflow
 }
 
 // toDuration converts a debt to the time it takes to repay, rounded up.

@@ -14,11 +14,13 @@ import (
 // A request over the limit is refused, or waits up to a given time for a
 // slot, in arrival order. It is safe for concurrent use.
 //
-// Its per-key state lives in the same bounded, sharded store as the rate
-// limiters: a key with nothing in flight and nobody waiting is idle and is
-// dropped when its slot is wanted. When MaxKeys keys all have requests in
-// flight, a new key evicts one, whose count starts again from zero: the
-// bound on memory wins over the bound on concurrency.
+// Its per-key state lives in the same sharded store as the rate limiters:
+// a key with nothing in flight and nobody waiting is idle and is dropped
+// when its slot is wanted. A key with requests in flight or waiting is
+// never evicted, so its count and its line are never lost: when the keys
+// of a shard are all busy, a new key is stored past MaxKeys. Memory is
+// then bounded by MaxKeys plus one slot per request in flight or waiting,
+// which the server's own bound on connections bounds.
 type Concurrency struct {
 	max int64
 	t   table
@@ -43,6 +45,7 @@ func NewConcurrency(max int64, o Options) (*Concurrency, error) {
 	if err := c.t.init(o, c.idle); err != nil {
 		return nil, err
 	}
+	c.t.keepBusy = true
 	for i := range c.queues {
 		c.queues[i] = make(map[string][]*waiter)
 	}
@@ -54,6 +57,8 @@ func (c *Concurrency) idle(st *state, _ int64) bool { return st[0] == 0 && st[1]
 
 // InFlight returns the number of key's requests in flight.
 func (c *Concurrency) InFlight(key string) int64 {
+	var h keyHash
+	key = c.t.stored(key, &h)
 	s := c.t.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -66,8 +71,12 @@ func (c *Concurrency) InFlight(key string) int64 {
 // Acquire takes one of key's slots, waiting up to maxWait for one in
 // arrival order. It returns nil with the slot taken, the gateway's
 // ErrRateLimited when none came free in time, or ctx's error. Each nil
-// return must be paired with one [Concurrency.Release].
+// return must be paired with one [Concurrency.Release]. A call that waits
+// holds one timer and one channel while it waits; one that takes a slot
+// at once, or is refused at once, allocates nothing.
 func (c *Concurrency) Acquire(ctx context.Context, key string, maxWait time.Duration) error {
+	var h keyHash
+	key = c.t.stored(key, &h)
 	si := c.t.shardIndex(key)
 	s := &c.t.shards[si]
 	s.mu.Lock()
@@ -102,7 +111,7 @@ func (c *Concurrency) Acquire(ctx context.Context, key string, maxWait time.Dura
 	if w.granted {
 		// The slot came as we gave up: pass it on.
 		s.mu.Unlock()
-		c.Release(key)
+		c.release(key)
 		return err
 	}
 	q := c.queues[si][k]
@@ -123,6 +132,12 @@ func (c *Concurrency) Acquire(ctx context.Context, key string, maxWait time.Dura
 // Release gives back a slot taken by [Concurrency.Acquire], to the first
 // waiter of key when there is one.
 func (c *Concurrency) Release(key string) {
+	var h keyHash
+	c.release(c.t.stored(key, &h))
+}
+
+// release is Release of a key in its stored form.
+func (c *Concurrency) release(key string) {
 	si := c.t.shardIndex(key)
 	s := &c.t.shards[si]
 	s.mu.Lock()

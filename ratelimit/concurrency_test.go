@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -88,4 +89,45 @@ func TestNewConcurrencyErrors(t *testing.T) {
 	if _, err := ratelimit.NewConcurrency(0, ratelimit.Options{}); err == nil {
 		t.Errorf("NewConcurrency(0) = nil error; want one")
 	}
+}
+
+// TestConcurrencyBusyKeyKept: a flood of new keys never evicts a key with
+// requests in flight or waiting; its count and its line survive, and once
+// everything is released the key is free again. The store holds such keys
+// past MaxKeys instead.
+func TestConcurrencyBusyKeyKept(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, err := ratelimit.NewConcurrency(1, ratelimit.Options{MaxKeys: 64}) // one key per shard
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := c.Acquire(ctx, "victim", 0); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() { done <- c.Acquire(ctx, "victim", time.Second) }()
+		synctest.Wait() // the second request waits
+		for i := range 1000 {
+			k := "flood" + strconv.Itoa(i)
+			if err := c.Acquire(ctx, k, 0); err != nil {
+				t.Fatalf("Acquire(%s) = %v; want nil", k, err)
+			}
+			c.Release(k)
+		}
+		if err := c.Acquire(ctx, "victim", 0); !errors.Is(err, gateway.ErrRateLimited) {
+			t.Errorf("Acquire(victim) with one in flight and one waiting = %v; want ErrRateLimited", err)
+		}
+		time.Sleep(2 * time.Second) // the waiter gives up
+		if err := <-done; !errors.Is(err, gateway.ErrRateLimited) {
+			t.Errorf("waiting Acquire = %v; want ErrRateLimited after its wait", err)
+		}
+		c.Release("victim")
+		if n := c.InFlight("victim"); n != 0 {
+			t.Fatalf("InFlight = %d after every release; want 0", n)
+		}
+		if err := c.Acquire(ctx, "victim", 0); err != nil {
+			t.Errorf("Acquire(victim) with nothing in flight = %v; want nil", err)
+		}
+	})
 }

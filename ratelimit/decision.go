@@ -22,6 +22,10 @@ type Decision struct {
 	// Delay, for a request allowed by a reservation ([Reserver]), is how
 	// long the caller must wait before going ahead. Zero for Allow.
 	Delay time.Duration
+	// Booking, for a request allowed by [Reserver.Reserve], marks its place
+	// in the key's line, for [Reserver.Cancel]: the limiter alone gives it
+	// a meaning. Zero for Allow.
+	Booking int64
 	// CostTooHigh reports a refusal that no wait can lift: the request's
 	// cost is above what the key may ever spend at once (the burst).
 	CostTooHigh bool

@@ -30,6 +30,7 @@ func NewGCRA(r Rate, o Options) (*GCRA, error) {
 	if err := g.t.init(o, g.idle); err != nil {
 		return nil, err
 	}
+	g.t.randomCount = true
 	return g, nil
 }
 
@@ -43,14 +44,16 @@ func (g *GCRA) Len() int { return g.t.len() }
 // is never allowed: the Decision has CostTooHigh set and no RetryAfter.
 // Allow never returns an error but [ErrCost] for a negative cost.
 func (g *GCRA) Allow(_ context.Context, key string, cost int64) (Decision, error) {
-	return g.reserve(key, cost, 0)
+	d, err := g.reserve(key, cost, 0)
+	d.Booking = 0
+	return d, err
 }
 
 // Reserve is Allow that may book a future slot: when the request would
 // conform within maxWait, the slot is taken now and the Decision is Allowed
 // with Delay set to when it is due. The caller waits Delay before going
-// ahead, or gives the slot back with [GCRA.Cancel]. Slots are handed out
-// in the order Reserve is called.
+// ahead, or calls [GCRA.Cancel] with the Decision's Booking. Slots are
+// handed out in the order Reserve is called.
 func (g *GCRA) Reserve(_ context.Context, key string, cost int64, maxWait time.Duration) (Decision, error) {
 	return g.reserve(key, cost, g.b.clampWait(maxWait))
 }
@@ -59,33 +62,51 @@ func (g *GCRA) reserve(key string, cost, maxWait int64) (Decision, error) {
 	if cost < 0 {
 		return Decision{}, ErrCost
 	}
+	var h keyHash
+	key = g.t.stored(key, &h)
 	now := g.t.now()
 	s := g.t.shard(key)
 	s.mu.Lock()
 	sl := g.t.get(s, key, now)
 	debt, d := g.b.decide(g.debt(&sl.st, now), cost, maxWait)
 	g.setDebt(&sl.st, now, debt)
+	if d.Allowed {
+		sl.st[2] += cost * g.b.period
+	}
+	d.Booking = sl.st[2]
 	s.mu.Unlock()
 	return d, nil
 }
 
-// Cancel gives back the slot of cost booked by [GCRA.Reserve] for a caller
-// that gave up before its Delay passed.
-func (g *GCRA) Cancel(key string, cost int64) {
+// Cancel gives back what no later booking needs of a slot of cost that
+// [GCRA.Reserve] booked, for a caller that gave up before its Delay
+// passed; booking is the Decision's Booking. See [Reserver].
+func (g *GCRA) Cancel(key string, cost, booking int64) {
 	if cost <= 0 {
 		return
 	}
+	var h keyHash
+	key = g.t.stored(key, &h)
 	now := g.t.now()
 	s := g.t.shard(key)
 	s.mu.Lock()
 	if sl := s.lookup(key); sl != nil {
-		g.setDebt(&sl.st, now, max(0, g.debt(&sl.st, now)-cost*g.b.period))
+		debt := g.debt(&sl.st, now)
+		if give := g.b.giveBack(debt, cost, sl.st[2]-booking); give > 0 {
+			g.setDebt(&sl.st, now, debt-give)
+			sl.st[2] -= give
+		}
 	}
 	s.mu.Unlock()
 }
 
-// The state is st[0], the TAT's whole ns since the table's epoch, and
-// st[1], its remainder in [0, Limit) units of 1/Limit ns.
+// The state is st[0], the TAT's whole ns since the table's epoch, st[1],
+// its remainder in [0, Limit) units of 1/Limit ns, and st[2] the scaled
+// cost the key has been allowed in all, less what Cancel gave back, from
+// a random start (it wraps around harmlessly): a Booking is its value
+// after the booking, so that st[2] - booking is how far the TAT has moved
+// past the booking's end since, and a Booking made before an eviction
+// does not match the key's next state.
 
 // debt returns how far the TAT is ahead of now, scaled by Limit.
 func (g *GCRA) debt(st *state, now int64) int64 {

@@ -1,6 +1,8 @@
 package ratelimit
 
 import (
+	"math"
+	"math/bits"
 	"net/http"
 	"strconv"
 	"time"
@@ -19,9 +21,11 @@ const (
 	// HeadersX sets X-RateLimit-Limit, X-RateLimit-Remaining and
 	// X-RateLimit-Reset (seconds) with the same values.
 	HeadersX
-	// HeadersStructured sets RateLimit-Policy (`"name";q=burst;w=window`,
-	// the window being the seconds in which the burst refills)
-	// and RateLimit (`"name";r=remaining;t=reset`), the structured fields
+	// HeadersStructured sets RateLimit-Policy (`"name";q=quota;w=window`:
+	// the burst and the seconds in which it refills when that is a whole
+	// number of seconds, else that time rounded up to whole seconds and
+	// what the Rate earns in it, so that q/w is the long-run rate) and
+	// RateLimit (`"name";r=remaining;t=reset`), the structured fields
 	// of the draft's later revisions. The policy is left out for a Limiter
 	// without a Rate method.
 	HeadersStructured
@@ -120,10 +124,14 @@ func setHeaders(h http.Header, flags Headers, name string, policy []string, d De
 }
 
 // policyValue renders RateLimit-Policy for a limiter that tells its Rate:
-// its name, its quota (the burst, which Remaining counts down from) and
-// the window in which that quota refills (Burst·Period/Limit, in whole
-// seconds rounded up), so that q/w is the long-run rate. It returns nil
-// for a Limiter without a Rate method: the header is then left out.
+// its name (escaped already), a quota q and a window w in whole seconds
+// whose ratio is the long-run rate. When the burst refills in a whole
+// number of seconds (Burst·Period/Limit), q is the burst, which Remaining
+// counts down from, and w that time; else w is that time rounded up, at
+// least a second, and q what the Rate earns in w, rounded down, so that
+// q/w never overstates the rate (5 per 100ms is q=50;w=1, not q=5;w=1).
+// It returns nil for a Limiter without a Rate method: the header is then
+// left out.
 func policyValue(name string, l Limiter) []string {
 	r, ok := l.(interface{ Rate() Rate })
 	if !ok {
@@ -133,12 +141,34 @@ func policyValue(name string, l Limiter) []string {
 	b := []byte{'"'}
 	b = append(b, name...)
 	b = append(b, `";q=`...)
-	burst := rt.BurstOrLimit()
-	b = strconv.AppendInt(b, burst, 10)
-	if rt.Limit > 0 && rt.Period > 0 {
-		window := time.Duration(ceilDiv(burst*int64(rt.Period), rt.Limit)) // burst·Period fits: the limiters check it
+	q, w := quota(rt)
+	b = strconv.AppendInt(b, q, 10)
+	if w > 0 {
 		b = append(b, ";w="...)
-		b = strconv.AppendInt(b, max(1, seconds(window)), 10)
+		b = strconv.AppendInt(b, w, 10)
 	}
 	return []string{string(b)}[:1:1]
+}
+
+// quota returns the q and w of RateLimit-Policy for r (see policyValue);
+// w is 0 for a Rate that does not check.
+func quota(r Rate) (q, w int64) {
+	burst := r.BurstOrLimit()
+	if r.Check() != nil || burst > maxScaled/int64(r.Period) {
+		return burst, 0
+	}
+	refill := burst * int64(r.Period)                // ns·Limit: the refill time is refill/Limit ns
+	if r.Limit <= math.MaxInt64/int64(time.Second) { // else a second earns more than refill: not whole
+		if sec := int64(time.Second) * r.Limit; refill%sec == 0 {
+			return burst, refill / sec
+		}
+	}
+	w = max(1, seconds(time.Duration(ceilDiv(refill, r.Limit))))
+	// q = ⌊w·1e9·Limit/Period⌋, in 128 bits; capped should it not fit.
+	hi, lo := bits.Mul64(uint64(w)*uint64(time.Second), uint64(r.Limit))
+	if hi >= uint64(r.Period) {
+		return math.MaxInt64, w
+	}
+	qu, _ := bits.Div64(hi, lo, uint64(r.Period))
+	return int64(min(qu, math.MaxInt64)), w
 }

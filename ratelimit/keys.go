@@ -97,20 +97,68 @@ func ByHeader(name string) KeyFunc {
 }
 
 // ByQuery returns a KeyFunc keyed by the first value of the query
-// parameter name, as it is written in the URL (still escaped). It reads
-// r.URL.RawQuery without parsing it into a map.
+// parameter name, unescaped: the value r.URL.Query().Get(name) returns,
+// so that a client cannot get a fresh allowance by escaping the same
+// value another way ("abc", "%61bc", "a%62c"). It follows net/url: '+' is
+// a space, a pair whose name or value holds an invalid escape, or that
+// holds a ';', is skipped, and the parameter's name may itself be
+// escaped. It reads r.URL.RawQuery without parsing it into a map, and
+// unescapes into dst: no allocation.
 func ByQuery(name string) KeyFunc {
 	return func(dst []byte, r *http.Request) []byte {
+		n := len(dst)
 		q := r.URL.RawQuery
 		for q != "" {
 			var pair string
 			pair, q, _ = strings.Cut(q, "&")
-			if k, v, _ := strings.Cut(pair, "="); k == name {
-				return append(dst, v...)
+			if pair == "" || strings.IndexByte(pair, ';') >= 0 {
+				continue
+			}
+			k, v, _ := strings.Cut(pair, "=")
+			var ok bool
+			if dst, ok = appendUnescape(dst[:n], k); !ok || string(dst[n:]) != name {
+				continue
+			}
+			if dst, ok = appendUnescape(dst[:n], v); ok {
+				return dst
 			}
 		}
-		return dst
+		return dst[:n]
 	}
+}
+
+// appendUnescape appends s unescaped as a query component ('+' is a
+// space, %XX a byte) to dst. It reports false for an invalid escape.
+func appendUnescape(dst []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '+':
+			dst = append(dst, ' ')
+		case '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return dst, false
+			}
+			dst = append(dst, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst, true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // ByFunc returns a KeyFunc keyed by what f returns. f allocates or not as

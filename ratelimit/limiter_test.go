@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -190,12 +191,14 @@ func TestReserve(t *testing.T) {
 				res := l.(ratelimit.Reserver)
 				ctx := context.Background()
 				var delays []time.Duration
+				var last ratelimit.Decision
 				for range 3 {
 					d, _ := res.Reserve(ctx, "k", 1, 2*time.Second)
 					delays = append(delays, d.Delay)
 					if d.Allowed != (d.Delay <= 2*time.Second) {
 						t.Errorf("Reserve = %+v; Allowed should hold when Delay fits", d)
 					}
+					last = d
 				}
 				if want := []time.Duration{0, time.Second, 2 * time.Second}; !slices.Equal(delays, want) {
 					t.Errorf("Reserve delays = %v; want %v", delays, want)
@@ -203,9 +206,145 @@ func TestReserve(t *testing.T) {
 				if d, _ := res.Reserve(ctx, "k", 1, 2*time.Second); d.Allowed || d.RetryAfter != 3*time.Second {
 					t.Errorf("4th Reserve = %+v; want refused with RetryAfter 3s", d)
 				}
-				res.Cancel("k", 1)
+				res.Cancel("k", 1, last.Booking)
 				if d, _ := res.Reserve(ctx, "k", 1, 2*time.Second); !d.Allowed || d.Delay != 2*time.Second {
 					t.Errorf("Reserve after Cancel = %+v; want the slot at 2s", d)
+				}
+			})
+		})
+	}
+}
+
+// TestCancel: a cancelled booking gives back only what no later booking
+// needs, never more than its cost, and nothing once it is due.
+func TestCancel(t *testing.T) {
+	type booking struct {
+		cost  int64
+		delay time.Duration // want
+	}
+	tests := []struct {
+		name   string
+		burst  int64
+		book   []booking
+		cancel []int // indexes into book, in order
+		// Then a Reserve of cost 1 is due after next.
+		next time.Duration
+	}{
+		{"last in line", 1, []booking{{1, 0}, {1, time.Second}, {1, 2 * time.Second}}, []int{2}, 2 * time.Second},
+		{"before a later one", 1, []booking{{1, 0}, {1, time.Second}, {1, 2 * time.Second}}, []int{1}, 3 * time.Second},
+		{"both, last first", 1, []booking{{1, 0}, {1, time.Second}, {1, 2 * time.Second}}, []int{2, 1}, time.Second},
+		{"both, first first", 1, []booking{{1, 0}, {1, time.Second}, {1, 2 * time.Second}}, []int{1, 2}, 2 * time.Second},
+		{"due already", 2, []booking{{1, 0}, {1, 0}}, []int{1}, time.Second},
+		// 3 then 1 behind it: the 1 keeps its slot and its place in line.
+		{"mixed costs", 3, []booking{{3, 0}, {3, 3 * time.Second}, {1, 4 * time.Second}}, []int{1}, 5 * time.Second},
+		{"mixed costs, last first", 3, []booking{{3, 0}, {3, 3 * time.Second}, {1, 4 * time.Second}}, []int{2, 1}, time.Second},
+	}
+	for name, mk := range bucketLimiters() {
+		for _, tt := range tests {
+			t.Run(name+"/"+tt.name, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					l, err := mk(ratelimit.Rate{Limit: 1, Period: time.Second, Burst: tt.burst}, ratelimit.Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					res := l.(ratelimit.Reserver)
+					ctx := context.Background()
+					ds := make([]ratelimit.Decision, len(tt.book))
+					for i, b := range tt.book {
+						ds[i], _ = res.Reserve(ctx, "k", b.cost, time.Minute)
+						if !ds[i].Allowed || ds[i].Delay != b.delay {
+							t.Fatalf("Reserve(%d) #%d = %+v; want allowed after %v", b.cost, i, ds[i], b.delay)
+						}
+					}
+					for _, i := range tt.cancel {
+						res.Cancel("k", tt.book[i].cost, ds[i].Booking)
+					}
+					if d, _ := res.Reserve(ctx, "k", 1, time.Minute); !d.Allowed || d.Delay != tt.next {
+						t.Errorf("Reserve(1) after the cancels = %+v; want allowed after %v", d, tt.next)
+					}
+				})
+			})
+		}
+	}
+}
+
+// TestCancelAfterEviction: a Booking made before the key's state was
+// evicted gives nothing back to the state the key has since.
+func TestCancelAfterEviction(t *testing.T) {
+	for name, mk := range bucketLimiters() {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l, err := mk(ratelimit.Rate{Limit: 1, Period: time.Second, Burst: 1}, ratelimit.Options{MaxKeys: 64}) // a key per shard
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := l.(ratelimit.Reserver)
+				ctx := context.Background()
+				res.Reserve(ctx, "k", 1, 0)
+				old, _ := res.Reserve(ctx, "k", 1, 10*time.Second)
+				for i := range 1000 { // k's shard gets other keys: k is evicted
+					l.Allow(ctx, "flood-"+strconv.Itoa(i), 1)
+				}
+				res.Reserve(ctx, "k", 1, 0) // a fresh state, booked as the old one was
+				if d, _ := res.Reserve(ctx, "k", 1, 10*time.Second); d.Delay != time.Second {
+					t.Fatalf("Reserve(k) after eviction = %+v; want a Delay of 1s", d)
+				}
+				res.Cancel("k", 1, old.Booking)
+				if d, _ := res.Reserve(ctx, "k", 1, 10*time.Second); d.Delay != 2*time.Second {
+					t.Errorf("Reserve(k) after cancelling a booking from before the eviction = %+v; want a Delay of 2s", d)
+				}
+			})
+		})
+	}
+}
+
+// TestCostTooHighAfterReserve: a refusal for a cost above the burst
+// reports Remaining 0, not the debt that bookings ahead ran up.
+func TestCostTooHighAfterReserve(t *testing.T) {
+	for name, mk := range bucketLimiters() {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l, err := mk(ratelimit.PerSecond(10), ratelimit.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := l.(ratelimit.Reserver)
+				ctx := context.Background()
+				res.Reserve(ctx, "k", 10, 0)
+				res.Reserve(ctx, "k", 10, 2*time.Second) // booked ahead: a debt of twice the burst
+				want := ratelimit.Decision{Limit: 10, Remaining: 0, Reset: 2 * time.Second, CostTooHigh: true}
+				if d, _ := l.Allow(ctx, "k", 11); d != want {
+					t.Errorf("Allow(k, 11) after bookings = %+v; want %+v", d, want)
+				}
+			})
+		})
+	}
+}
+
+// TestCancelOnlyGivesBack: a Cancel of a cost no booking can have, or
+// with a booking not made, never puts a key in debt nor gives back more
+// than the burst.
+func TestCancelOnlyGivesBack(t *testing.T) {
+	for name, mk := range bucketLimiters() {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l, err := mk(ratelimit.PerSecond(10), ratelimit.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := l.(ratelimit.Reserver)
+				ctx := context.Background()
+				d, _ := res.Reserve(ctx, "k", 1, 0)
+				res.Cancel("k", 36028797018963868, d.Booking) // cost·Period wraps around int64
+				if d, _ := l.Allow(ctx, "k", 1); !d.Allowed || d.Remaining != 8 {
+					t.Errorf("Allow after an over-large Cancel = %+v; want allowed, Remaining 8", d)
+				}
+				for range 3 {
+					d, _ = res.Reserve(ctx, "k", 10, time.Minute)
+				}
+				res.Cancel("k", 1<<62, d.Booking-1<<40) // a booking from nowhere
+				if d, _ := res.Reserve(ctx, "k", 10, time.Minute); !d.Allowed || d.Delay < 2*time.Second {
+					t.Errorf("Reserve(10) after a bogus Cancel = %+v; want no more than a burst given back (Delay ≥ 2s)", d)
 				}
 			})
 		})
@@ -254,6 +393,58 @@ func TestFloodBounded(t *testing.T) {
 			runtime.KeepAlive(l)
 		})
 	}
+}
+
+// TestLongKeysBounded: MaxKeys bounds memory whatever the keys' length
+// (a header can hold about a megabyte): long keys are stored as a hash.
+func TestLongKeysBounded(t *testing.T) {
+	pad := strings.Repeat("x", 16<<10)
+	for name, mk := range allLimiters() {
+		t.Run(name, func(t *testing.T) {
+			l, err := mk(ratelimit.PerMinute(10), ratelimit.Options{MaxKeys: 640})
+			if err != nil {
+				t.Fatal(err)
+			}
+			heap := func() uint64 {
+				var ms runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				return ms.HeapAlloc
+			}
+			before := heap()
+			for i := range 2000 {
+				l.Allow(context.Background(), pad+strconv.Itoa(i), 1)
+			}
+			after := heap()
+			if grown := int64(after) - int64(before); grown > 1<<20 {
+				t.Errorf("heap grew by %d KiB for 640 keys of 16 KiB; want under 1 MiB", grown>>10)
+			}
+			runtime.KeepAlive(l)
+		})
+	}
+}
+
+// TestLongKeysApart: long keys that differ in their last byte have their
+// own allowances, and a long key keeps its own.
+func TestLongKeysApart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pad := strings.Repeat("k", 100)
+		for name, mk := range allLimiters() {
+			l, err := mk(ratelimit.PerMinute(1), ratelimit.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			for _, tt := range []struct {
+				key  string
+				want bool
+			}{{pad + "a", true}, {pad + "b", true}, {pad + "a", false}, {pad[:64], true}, {pad[:65], true}, {pad[:65], false}} {
+				if d, _ := l.Allow(ctx, tt.key, 1); d.Allowed != tt.want {
+					t.Errorf("%s: Allow(%d bytes ending %q) = %+v; want Allowed %v", name, len(tt.key), tt.key[len(tt.key)-1:], d, tt.want)
+				}
+			}
+		}
+	})
 }
 
 // TestIdleDropped: keys whose allowance is whole again are dropped as new
@@ -328,6 +519,45 @@ func TestRetryAfterExact(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestResetExact checks, over random traffic at rates whose emission
+// interval is not a whole number of nanoseconds, that Reset is exact: the
+// key is not whole 1ns before it and is whole at it.
+func TestResetExact(t *testing.T) {
+	for name, mk := range allLimiters() {
+		for _, r := range []ratelimit.Rate{
+			{Limit: 10, Period: time.Second},
+			{Limit: 3, Period: 7 * time.Millisecond},
+			{Limit: 13, Period: 999 * time.Millisecond},
+		} {
+			t.Run(name+"/"+r.String(), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					l, err := mk(r, ratelimit.Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					ctx := context.Background()
+					rng := rand.New(rand.NewPCG(5, 6))
+					for i := range 500 {
+						time.Sleep(time.Duration(rng.Int64N(int64(r.Period) / r.Limit * 2)))
+						d, _ := l.Allow(ctx, "k", 1+rng.Int64N(3))
+						if i%10 != 0 || d.Reset == 0 {
+							continue
+						}
+						time.Sleep(d.Reset - 1)
+						if e, _ := l.Allow(ctx, "k", 0); e.Remaining == r.Limit {
+							t.Fatalf("whole 1ns before Reset %v: %+v", d.Reset, e)
+						}
+						time.Sleep(1)
+						if e, _ := l.Allow(ctx, "k", 0); e.Remaining != r.Limit || e.Reset != 0 {
+							t.Fatalf("at Reset %v: %+v; want whole", d.Reset, e)
+						}
+					}
+				})
+			})
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -24,25 +25,33 @@ type Middleware struct {
 	Tiers *Tiers
 	// Key builds the limiter key. Nil: [ByIP], the connection's peer.
 	Key KeyFunc
-	// Cost returns what a request spends. Nil: 1 per request.
+	// Cost returns what a request spends. Nil: 1 per request. A negative
+	// cost is a bug of Cost: such a request is answered with 500 (the
+	// ErrorHandler gets [ErrCost]), never passed on, whatever FailOpen says.
 	Cost func(r *http.Request) int64
 	// MaxWait, when positive, throttles instead of refusing: a request that
 	// will fit within MaxWait books its slot and waits for it, in arrival
 	// order per key; one that will not is refused at once. The Limiter (each
 	// of them, with Tiers) must then be a [Reserver]. A client that leaves
-	// while it waits gives its slot back. Zero: refuse at once.
+	// while it waits gives back what no later booking needs of its slot
+	// (see [Reserver]). A waiting request holds one timer while it waits;
+	// allowed and refused requests use none. Zero: refuse at once.
 	MaxWait time.Duration
 	// Headers chooses the rate limit headers. Zero: [HeadersDraft].
 	Headers Headers
 	// Policy names the policy in the structured headers. Empty: "default",
-	// or the tier's name with Tiers.
+	// or the tier's name with Tiers. The name (or each tier's) must be
+	// printable ASCII, which the headers' sf-string can hold; a quote or a
+	// backslash is escaped.
 	Policy string
 	// FailOpen lets requests through when the Limiter returns an error (a
 	// shared store that cannot be reached). False: such requests are
 	// refused with 503, the safe side for a limit that protects something.
+	// A negative cost is never let through (see Cost).
 	FailOpen bool
-	// ErrorHandler, when not nil, writes the refusals: a [*Refusal] (429)
-	// or the Limiter's error wrapped in a [*LimiterError] (503). The
+	// ErrorHandler, when not nil, writes the refusals: a [*Refusal] (429),
+	// the Limiter's error wrapped in a [*LimiterError] (503), or [ErrCost]
+	// for a negative cost (a bug, for a 500). The
 	// gateway's WriteError fits as it is. The rate limit headers and
 	// Retry-After are set before it is called. Nil: a JSON body of the form
 	// {"error":{"type":"rate_limited","message":"too many requests"}}.
@@ -95,9 +104,9 @@ func PerKey(l Limiter, key KeyFunc) func(http.Handler) http.Handler {
 }
 
 // NewMiddleware returns the middleware m describes. It fails when no
-// Limiter is given, when Tiers is incomplete, or when MaxWait is set and a
-// Limiter is not a [Reserver]. m is copied; changing it later has no
-// effect.
+// Limiter is given, when Tiers is incomplete, when a policy name is not
+// printable ASCII, or when MaxWait is set and a Limiter is not a
+// [Reserver]. m is copied; changing it later has no effect.
 func NewMiddleware(m Middleware) (func(http.Handler) http.Handler, error) {
 	if m.MaxWait < 0 {
 		return nil, fmt.Errorf("ratelimit: MaxWait %v is negative", m.MaxWait)
@@ -155,11 +164,15 @@ type config struct {
 type limit struct {
 	l      Limiter
 	res    Reserver // l as a Reserver, when MaxWait is set
-	name   string
+	name   string   // the policy's name, escaped for an sf-string
 	policy []string
 }
 
 func (c *config) newLimit(l Limiter, name string) (*limit, error) {
+	name, err := sfString(name)
+	if err != nil {
+		return nil, err
+	}
 	lim := &limit{l: l, name: name, policy: policyValue(name, l)}
 	if c.m.MaxWait > 0 {
 		res, ok := l.(Reserver)
@@ -169,6 +182,24 @@ func (c *config) newLimit(l Limiter, name string) (*limit, error) {
 		lim.res = res
 	}
 	return lim, nil
+}
+
+// sfString returns name escaped as the inside of a structured field
+// string (RFC 8941): a quote or a backslash gets a backslash. It fails for
+// a byte that is not printable ASCII, which an sf-string cannot hold.
+func sfString(name string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c < 0x20 || c > 0x7e {
+			return "", fmt.Errorf("ratelimit: policy name %q is not printable ASCII", name)
+		}
+		if c == '"' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), nil
 }
 
 func (c *config) limitOf(r *http.Request) *limit {
@@ -200,7 +231,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	lim := h.limitOf(r)
 	cost := int64(1)
 	if h.m.Cost != nil {
-		cost = h.m.Cost(r)
+		if cost = h.m.Cost(r); cost < 0 {
+			h.badCost(w, r)
+			return
+		}
 	}
 	kb := keyBufs.Get().(*keyBuf)
 	kb.b = h.key(kb.b[:0], r)
@@ -213,7 +247,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d, err = lim.res.Reserve(r.Context(), key, cost, h.m.MaxWait)
 		if err == nil && d.Allowed && d.Delay > 0 {
 			if !sleep(r.Context(), d.Delay) {
-				lim.res.Cancel(key, cost)
+				lim.res.Cancel(key, cost, d.Booking)
 				putKeyBuf(kb)
 				return // the client left: nothing to write
 			}
@@ -263,6 +297,15 @@ func (h *handler) refuse(w http.ResponseWriter, r *http.Request, d Decision) {
 	writeBody(w, r, http.StatusTooManyRequests, body)
 }
 
+// badCost answers a request whose Cost func returned a negative cost.
+func (h *handler) badCost(w http.ResponseWriter, r *http.Request) {
+	if h.m.ErrorHandler != nil {
+		h.m.ErrorHandler(w, r, ErrCost)
+		return
+	}
+	writeBody(w, r, http.StatusInternalServerError, bodyBadCost)
+}
+
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if h.m.ErrorHandler != nil {
 		h.m.ErrorHandler(w, r, &LimiterError{Err: err})
@@ -278,6 +321,7 @@ var (
 	bodyTooCostly   = newBody("rate_limited", "request cost exceeds the limit")
 	bodyUnavailable = newBody("unavailable", "rate limiter unavailable")
 	bodyBusy        = newBody("unavailable", "service unavailable")
+	bodyBadCost     = newBody("internal_error", "invalid request cost")
 	contentType     = []string{"application/json"}
 	noSniff         = []string{"nosniff"}
 )

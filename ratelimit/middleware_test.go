@@ -92,8 +92,8 @@ func TestCostTooHigh(t *testing.T) {
 // TestHeaderForms sets each header form.
 func TestHeaderForms(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		// 10 per second with bursts of 25: the burst refills in 2.5s,
-		// advertised as 3.
+		// 10 per second with bursts of 25: the burst refills in 2.5s, so
+		// the policy says 30 in 3s.
 		mw, err := ratelimit.NewMiddleware(ratelimit.Middleware{
 			Limiter: mustGCRA(t, ratelimit.Rate{Limit: 10, Period: time.Second, Burst: 25}),
 			Headers: ratelimit.HeadersStructured,
@@ -102,7 +102,7 @@ func TestHeaderForms(t *testing.T) {
 			t.Fatal(err)
 		}
 		w := serve(mw(ok), request("192.0.2.1:1"))
-		if got, want := w.Header().Get("RateLimit-Policy"), `"default";q=25;w=3`; got != want {
+		if got, want := w.Header().Get("RateLimit-Policy"), `"default";q=30;w=3`; got != want {
 			t.Errorf("RateLimit-Policy = %q; want %q", got, want)
 		}
 	})
@@ -214,6 +214,36 @@ func TestFailOpenClosed(t *testing.T) {
 	}
 }
 
+// TestNegativeCost: a Cost func that returns a negative cost is a bug,
+// answered with 500 whatever FailOpen says: FailOpen is for a store that
+// cannot decide, and must not let such requests skip the limit.
+func TestNegativeCost(t *testing.T) {
+	for _, open := range []bool{false, true} {
+		var got error
+		for _, eh := range []func(http.ResponseWriter, *http.Request, error){nil, func(w http.ResponseWriter, r *http.Request, err error) {
+			got = err
+			gateway.WriteError(w, r, err)
+		}} {
+			mw, err := ratelimit.NewMiddleware(ratelimit.Middleware{
+				Limiter:      mustGCRA(t, ratelimit.PerMinute(1)),
+				FailOpen:     open,
+				Cost:         func(*http.Request) int64 { return -1 },
+				ErrorHandler: eh,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := serve(mw(ok), request("192.0.2.1:1"))
+			if w.Code != 500 || !strings.Contains(w.Body.String(), "internal_error") {
+				t.Errorf("FailOpen %v, ErrorHandler %v: cost -1 answered %d %q; want 500 internal_error", open, eh != nil, w.Code, w.Body)
+			}
+			if eh != nil && !errors.Is(got, ratelimit.ErrCost) {
+				t.Errorf("FailOpen %v: ErrorHandler got %v; want ErrCost", open, got)
+			}
+		}
+	}
+}
+
 // TestErrorHandler hands refusals to the gateway's WriteError, which reads
 // ErrRateLimited and Retry-After from the Refusal.
 func TestErrorHandler(t *testing.T) {
@@ -236,9 +266,60 @@ func TestErrorHandler(t *testing.T) {
 	}
 }
 
+// TestPolicyWindow: RateLimit-Policy's q/w is the long-run rate: the
+// burst and the seconds it takes to refill when those are whole, else the
+// window rounded up to whole seconds and what the Rate earns in it.
+func TestPolicyWindow(t *testing.T) {
+	for _, tt := range []struct {
+		r    ratelimit.Rate
+		want string
+	}{
+		{ratelimit.PerMinute(60), `"default";q=60;w=60`},
+		{ratelimit.Rate{Limit: 10, Period: time.Second, Burst: 20}, `"default";q=20;w=2`},
+		{ratelimit.Rate{Limit: 10, Period: time.Second, Burst: 25}, `"default";q=30;w=3`},
+		{ratelimit.Rate{Limit: 5, Period: 100 * time.Millisecond}, `"default";q=50;w=1`},
+		{ratelimit.Rate{Limit: 3, Period: time.Second, Burst: 1}, `"default";q=3;w=1`},
+		{ratelimit.Rate{Limit: 7, Period: time.Hour, Burst: 1}, `"default";q=1;w=515`}, // 514.28 s: 7 an hour earn 1 in 515 s
+		{ratelimit.Rate{Limit: 1 << 40, Period: time.Second, Burst: 1 << 20}, `"default";q=1099511627776;w=1`},
+		{ratelimit.Rate{Limit: 1 << 40, Period: time.Nanosecond, Burst: 1}, `"default";q=9223372036854775807;w=1`},
+	} {
+		mw, err := ratelimit.NewMiddleware(ratelimit.Middleware{Limiter: mustGCRA(t, tt.r), Headers: ratelimit.HeadersStructured})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := serve(mw(ok), request("192.0.2.1:1")).Header().Get("RateLimit-Policy"); got != tt.want {
+			t.Errorf("%v: RateLimit-Policy = %s; want %s", tt.r, got, tt.want)
+		}
+	}
+}
+
+// TestPolicyNameEscaped: a policy name goes into the structured headers
+// as a valid sf-string, its quote and backslash escaped.
+func TestPolicyNameEscaped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mw, err := ratelimit.NewMiddleware(ratelimit.Middleware{
+			Limiter: mustGCRA(t, ratelimit.PerSecond(10)),
+			Headers: ratelimit.HeadersStructured,
+			Policy:  `a"b\c`,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := serve(mw(ok), request("192.0.2.1:1"))
+		for k, want := range map[string]string{"RateLimit": `"a\"b\\c";r=9;t=1`, "RateLimit-Policy": `"a\"b\\c";q=10;w=1`} {
+			if got := w.Header().Get(k); got != want {
+				t.Errorf("%s = %s; want %s", k, got, want)
+			}
+		}
+	})
+}
+
 func TestNewMiddlewareErrors(t *testing.T) {
 	sw, _ := ratelimit.NewSlidingWindow(ratelimit.PerSecond(1), ratelimit.Options{})
 	bad := map[string]ratelimit.Middleware{
+		"policy not ASCII":       {Limiter: sw, Policy: "café"},
+		"policy with a newline":  {Limiter: sw, Policy: "a\nb"},
+		"tier name with a tab":   {Tiers: &ratelimit.Tiers{Of: func(*http.Request) string { return "" }, Default: sw, Limits: map[string]ratelimit.Limiter{"a\tb": sw}}},
 		"no limiter":             {},
 		"negative wait":          {Limiter: sw, MaxWait: -1},
 		"throttle, not reserver": {Limiter: sw, MaxWait: time.Second},
@@ -296,8 +377,10 @@ func TestThrottleFIFO(t *testing.T) {
 	})
 }
 
-// TestThrottleLeave: a client that leaves while queued gives its slot back,
-// and the next arrival takes it, never before one still waiting.
+// TestThrottleLeave: a client that leaves while queued gives back only
+// what no later booking needs. Leaving before someone still waiting gives
+// nothing back (the one behind keeps its slot, the next arrival comes
+// after it); leaving last in line gives the slot to the next arrival.
 func TestThrottleLeave(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
@@ -321,16 +404,21 @@ func TestThrottleLeave(t *testing.T) {
 			synctest.Wait()
 		}
 		bg := context.Background()
-		leaving, leave := context.WithCancel(bg)
-		send("a", bg)      // at 0
-		send("b", leaving) // booked for 1s
-		send("c", bg)      // booked for 2s
+		leavingB, leaveB := context.WithCancel(bg)
+		leavingE, leaveE := context.WithCancel(bg)
+		send("a", bg)       // at 0
+		send("b", leavingB) // booked for 1s
+		send("c", bg)       // booked for 2s
 		time.Sleep(500 * time.Millisecond)
-		leave()
+		leaveB() // c still needs the time b booked before it
 		synctest.Wait()
-		send("d", bg) // takes b's place in line: 2s, not 3s
+		send("d", bg)       // after c: 3s
+		send("e", leavingE) // booked for 4s
+		leaveE()            // last in line: its slot is free again
+		synctest.Wait()
+		send("f", bg) // takes e's slot: 4s
 		wg.Wait()
-		want := map[string]time.Duration{"a": 0, "c": 2 * time.Second, "d": 2 * time.Second}
+		want := map[string]time.Duration{"a": 0, "c": 2 * time.Second, "d": 3 * time.Second, "f": 4 * time.Second}
 		if len(served) != len(want) {
 			t.Errorf("served %v; want %v", served, want)
 		}
@@ -340,4 +428,66 @@ func TestThrottleLeave(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestThrottleLeaveKeepsRate: a client that books ahead on many
+// connections and closes all but the last, again and again, still gets
+// its requests through no faster than the rate: with Burst 1 at 1 per
+// second, never two within a second.
+func TestThrottleLeaveKeepsRate(t *testing.T) {
+	for name, mk := range bucketLimiters() {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l, err := mk(ratelimit.Rate{Limit: 1, Period: time.Second, Burst: 1}, ratelimit.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				var mu sync.Mutex
+				var at []time.Duration
+				mw, err := ratelimit.NewMiddleware(ratelimit.Middleware{Limiter: l, MaxWait: 10 * time.Second})
+				if err != nil {
+					t.Fatal(err)
+				}
+				th := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					mu.Lock()
+					at = append(at, time.Since(start))
+					mu.Unlock()
+				}))
+				var wg sync.WaitGroup
+				for range 4 {
+					var waiting []context.CancelFunc
+					for range 11 {
+						ctx, cancel := context.WithCancel(context.Background())
+						done := make(chan struct{})
+						wg.Go(func() {
+							defer close(done)
+							serve(th, request("192.0.2.1:1").WithContext(ctx))
+						})
+						synctest.Wait()
+						select {
+						case <-done: // served or refused at once
+							cancel()
+						default:
+							waiting = append(waiting, cancel)
+						}
+					}
+					if len(waiting) == 0 {
+						continue
+					}
+					for _, cancel := range waiting[:len(waiting)-1] {
+						cancel() // the last one waiting stays
+					}
+					synctest.Wait()
+				}
+				wg.Wait()
+				slices.Sort(at)
+				for i := 1; i < len(at); i++ {
+					if at[i]-at[i-1] < time.Second {
+						t.Errorf("requests served at %v and %v with Burst 1 at 1/s; want a second apart", at[i-1], at[i])
+					}
+				}
+			})
+		})
+	}
 }

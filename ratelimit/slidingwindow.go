@@ -55,6 +55,8 @@ func (w *SlidingWindow) Allow(_ context.Context, key string, cost int64) (Decisi
 	if cost < 0 {
 		return Decision{}, ErrCost
 	}
+	var h keyHash
+	key = w.t.stored(key, &h)
 	now := w.t.now()
 	s := w.t.shard(key)
 	s.mu.Lock()

@@ -1,11 +1,14 @@
 package ratelimit
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // Options holds what the limiters of this package share: the bound on the
@@ -14,9 +17,12 @@ type Options struct {
 	// MaxKeys is the most keys a limiter keeps state for at once. When it is
 	// reached, a new key first takes the place of an idle key (one whose
 	// allowance is whole again), else of the least recently seen key among
-	// a few sampled, whose allowance then starts whole again. Memory never
-	// grows past it. Zero means 1<<20 (about 100 MB at most); the bound is
-	// rounded up to a multiple of the 64 shards.
+	// a few sampled, whose allowance then starts whole again. [Concurrency]
+	// never evicts a key with requests in flight or waiting: it keeps such
+	// keys past the bound. A key longer than 64 bytes is stored as a
+	// 128-bit hash of it, so that each key costs at most about 175 bytes
+	// whatever its length. Zero means 1<<20 (about 180 MB at most); the
+	// bound is rounded up to a multiple of the 64 shards.
 	MaxKeys int
 }
 
@@ -30,6 +36,9 @@ const (
 	sweepPerInsert = 2
 	// evictSample is how many slots a full shard looks at for a key to evict.
 	evictSample = 8
+	// maxKeyLen is the longest key stored as it is; a longer one is stored
+	// as its hash, so that a key costs at most maxKeyLen bytes.
+	maxKeyLen = 64
 )
 
 // state is the per-key state of every algorithm here; each gives the three
@@ -61,12 +70,20 @@ type shard struct {
 // changes its state in place.
 type table struct {
 	seed     maphash.Seed
+	longSeed [2]maphash.Seed // the two halves of a long key's hash
 	perShard int
 	epoch    time.Time
 	// idle reports whether a state is whole again at now: such a key is
 	// dropped by the sweep, since a fresh slot would behave the same.
-	idle   func(st *state, now int64) bool
-	shards [numShards]shard
+	idle func(st *state, now int64) bool
+	// keepBusy, when set, keeps keys that are not idle: a full shard whose
+	// sampled slots are all busy grows past its bound instead of evicting.
+	keepBusy bool
+	// randomCount, when set, starts st[2] of a new key at a random value:
+	// the bucket limiters count bookings there, and a Booking made before
+	// an eviction must not match the count of the key's next state.
+	randomCount bool
+	shards      [numShards]shard
 }
 
 func (t *table) init(o Options, idle func(*state, int64) bool) error {
@@ -78,6 +95,7 @@ func (t *table) init(o Options, idle func(*state, int64) bool) error {
 		max = DefaultMaxKeys
 	}
 	t.seed = maphash.MakeSeed()
+	t.longSeed = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	t.perShard = (max + numShards - 1) / numShards
 	t.epoch = time.Now()
 	t.idle = idle
@@ -85,6 +103,23 @@ func (t *table) init(o Options, idle func(*state, int64) bool) error {
 		t.shards[i].index = make(map[string]int32)
 	}
 	return nil
+}
+
+// keyHash holds the stored form of a long key.
+type keyHash [16]byte
+
+// stored returns the form in which key is stored: key itself when it is
+// at most maxKeyLen bytes long, else 128 bits of hash (two sums of
+// maphash under secret seeds) written into h, so that a client cannot
+// choose keys that collide. Every method of the limiters passes its key
+// through it first; the result is valid while h is.
+func (t *table) stored(key string, h *keyHash) string {
+	if len(key) <= maxKeyLen {
+		return key
+	}
+	binary.LittleEndian.PutUint64(h[:8], maphash.String(t.longSeed[0], key))
+	binary.LittleEndian.PutUint64(h[8:], maphash.String(t.longSeed[1], key))
+	return unsafe.String(&h[0], len(h))
 }
 
 // now returns the time since the table's epoch in ns, from the monotonic
@@ -134,6 +169,9 @@ func (t *table) insert(s *shard, key string, now int64) *slot {
 	// The caller's key is valid only during the call: keep a copy.
 	k := strings.Clone(key)
 	s.slots[i] = slot{key: k, last: now, live: true}
+	if t.randomCount {
+		s.slots[i].st[2] = int64(rand.Uint64())
+	}
 	s.index[k] = i
 	return &s.slots[i]
 }
@@ -152,7 +190,8 @@ func (t *table) sweep(s *shard, now int64, n int) {
 }
 
 // evict drops one key from a full shard: the first idle key among the next
-// few slots, else the least recently seen of them.
+// few slots, else the least recently seen of them, else (when keepBusy is
+// set) none.
 func (t *table) evict(s *shard, now int64) {
 	oldest, oldestAt := int32(-1), int64(0)
 	for range min(evictSample, len(s.slots)) {
@@ -172,6 +211,9 @@ func (t *table) evict(s *shard, now int64) {
 		if oldest < 0 || sl.last < oldestAt {
 			oldest, oldestAt = i, sl.last
 		}
+	}
+	if t.keepBusy {
+		return
 	}
 	if oldest >= 0 {
 		s.drop(oldest)

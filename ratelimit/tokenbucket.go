@@ -11,8 +11,10 @@ import (
 // however long a key lives (see the # Performance section of the package
 // documentation for why this is not golang.org/x/time/rate underneath).
 //
-// A key's state is two words: its debt (the tokens missing, scaled) and
-// when it was last refilled. It is safe for concurrent use.
+// A key's state is three words: its debt (the tokens missing, scaled),
+// when it was last refilled, and the scaled cost it was allowed in all
+// less what Cancel gave back, which places a booking in line. It is safe
+// for concurrent use.
 type TokenBucket struct {
 	b bucket
 	t table
@@ -28,6 +30,7 @@ func NewTokenBucket(r Rate, o Options) (*TokenBucket, error) {
 	if err := tb.t.init(o, tb.idle); err != nil {
 		return nil, err
 	}
+	tb.t.randomCount = true
 	return tb, nil
 }
 
@@ -42,14 +45,16 @@ func (tb *TokenBucket) Len() int { return tb.t.len() }
 // RetryAfter. Allow never returns an error but [ErrCost] for a negative
 // cost.
 func (tb *TokenBucket) Allow(_ context.Context, key string, cost int64) (Decision, error) {
-	return tb.reserve(key, cost, 0)
+	d, err := tb.reserve(key, cost, 0)
+	d.Booking = 0
+	return d, err
 }
 
 // Reserve is Allow that may book tokens not yet refilled: when key's bucket
 // will hold cost tokens within maxWait, they are taken now and the Decision
 // is Allowed with Delay set to when they are due. The caller waits Delay
-// before going ahead, or gives the tokens back with [TokenBucket.Cancel].
-// Bookings are served in the order they were made.
+// before going ahead, or calls [TokenBucket.Cancel] with the Decision's
+// Booking. Bookings are served in the order they were made.
 func (tb *TokenBucket) Reserve(_ context.Context, key string, cost int64, maxWait time.Duration) (Decision, error) {
 	return tb.reserve(key, cost, tb.b.clampWait(maxWait))
 }
@@ -58,6 +63,8 @@ func (tb *TokenBucket) reserve(key string, cost, maxWait int64) (Decision, error
 	if cost < 0 {
 		return Decision{}, ErrCost
 	}
+	var h keyHash
+	key = tb.t.stored(key, &h)
 	now := tb.t.now()
 	s := tb.t.shard(key)
 	s.mu.Lock()
@@ -65,22 +72,32 @@ func (tb *TokenBucket) reserve(key string, cost, maxWait int64) (Decision, error
 	debt := tb.refill(&sl.st, now)
 	debt, d := tb.b.decide(debt, cost, maxWait)
 	sl.st[0], sl.st[1] = debt, now
+	if d.Allowed {
+		sl.st[2] += cost * tb.b.period
+	}
+	d.Booking = sl.st[2]
 	s.mu.Unlock()
 	return d, nil
 }
 
-// Cancel gives back cost tokens booked by [TokenBucket.Reserve] for a
-// caller that gave up before its Delay passed.
-func (tb *TokenBucket) Cancel(key string, cost int64) {
+// Cancel gives back what no later booking needs of cost tokens that
+// [TokenBucket.Reserve] booked, for a caller that gave up before its Delay
+// passed; booking is the Decision's Booking. See [Reserver].
+func (tb *TokenBucket) Cancel(key string, cost, booking int64) {
 	if cost <= 0 {
 		return
 	}
+	var h keyHash
+	key = tb.t.stored(key, &h)
 	now := tb.t.now()
 	s := tb.t.shard(key)
 	s.mu.Lock()
 	if sl := s.lookup(key); sl != nil {
 		debt := tb.refill(&sl.st, now)
-		sl.st[0], sl.st[1] = max(0, debt-cost*tb.b.period), now
+		if give := tb.b.giveBack(debt, cost, sl.st[2]-booking); give > 0 {
+			sl.st[0], sl.st[1] = debt-give, now
+			sl.st[2] -= give
+		}
 	}
 	s.mu.Unlock()
 }

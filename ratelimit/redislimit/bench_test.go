@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -58,13 +59,16 @@ func TestAllowLocalAllocs(t *testing.T) {
 	}
 	l := limiter(t, redislimit.Config{Rate: benchRate, Batch: 10_000})
 	ctx := context.Background()
-	got := testing.AllocsPerRun(1000, func() {
-		if d, err := l.Allow(ctx, "client-42", 1); err != nil || !d.Allowed {
-			t.Fatal(d, err)
+	// A key longer than 64 bytes is hashed, in place.
+	for _, key := range []string{"client-42", strings.Repeat("client-42 ", 10)} {
+		got := testing.AllocsPerRun(1000, func() {
+			if d, err := l.Allow(ctx, key, 1); err != nil || !d.Allowed {
+				t.Fatal(d, err)
+			}
+		})
+		if got != 0 {
+			t.Errorf("Allow from the lease, key of %d bytes, allocates %v times; want 0", len(key), got)
 		}
-	})
-	if got != 0 {
-		t.Errorf("Allow from the lease allocates %v times; want 0", got)
 	}
 }
 

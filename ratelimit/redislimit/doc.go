@@ -88,11 +88,18 @@
 // # Security
 //
 // Keys reach Redis as arguments, never as script text, and may hold any
-// bytes. Keys chosen by clients (an address, an API key) cost Redis memory
-// only while their allowance is not whole (at most Burst × Period/Limit);
-// in local-first mode a replica's own table drops keys whose leases are
-// over, as new keys come. Give each Limiter its own Prefix: two Rates on
-// one key would each read the other's state.
+// bytes. A key longer than 64 bytes is replaced by its SHA-256 (unseeded,
+// so that every replica finds the same state; cryptographic, so that no
+// client can make two keys collide), so that a key costs at most 64 bytes
+// whatever a client sends. Keys chosen by clients (an address, an API key)
+// cost Redis memory only while their allowance is not whole (at most
+// Burst × Period/Limit). In local-first mode a replica's own table drops
+// keys whose leases are over, as new keys come, and holds at most
+// Config.MaxKeys of them: past that, a new key takes the place of a lease
+// no round trip is using, and the units that lease held are lost to its
+// key, so a flood of keys can make limits stricter, never looser. Give
+// each Limiter its own Prefix: two Rates on one key would each read the
+// other's state.
 //
 // # Performance
 //

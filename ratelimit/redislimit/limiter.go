@@ -2,6 +2,7 @@ package redislimit
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -73,6 +74,14 @@ type Config struct {
 	// the default, asks Redis on every decision. Batch must not exceed the
 	// Rate's burst.
 	Batch int64
+	// MaxKeys bounds the keys a replica holds leases for in local-first
+	// mode. When it is reached, a new key takes the place of a lease that
+	// no round trip is using, preferably one that holds no units; the
+	// units a dropped lease held are lost to its key until Redis earns
+	// them again, which makes the limit stricter, never looser. Zero means
+	// [ratelimit.DefaultMaxKeys] (1<<20, about 200 MB at most); the bound
+	// is rounded up to a multiple of the 64 shards. Unused when Batch is 0.
+	MaxKeys int
 }
 
 // Limiter is a [ratelimit.Limiter] whose state is in Redis, so that every
@@ -160,8 +169,15 @@ func New(c Config) (*Limiter, error) {
 		errDown:  fmt.Errorf("%w: a call failed less than %v ago", ErrUnavailable, backoff),
 	}
 	l.calls.New = func() any { return l.newCall() }
+	if c.MaxKeys < 0 {
+		return nil, fmt.Errorf("redislimit: MaxKeys %d is negative", c.MaxKeys)
+	}
 	if c.Batch > 0 {
-		l.local = newLocal(c.Batch, r.Period)
+		maxKeys := c.MaxKeys
+		if maxKeys == 0 {
+			maxKeys = ratelimit.DefaultMaxKeys
+		}
+		l.local = newLocal(c.Batch, r.Period, maxKeys)
 	}
 	return l, nil
 }
@@ -173,14 +189,20 @@ func New(c Config) (*Limiter, error) {
 // are there; Reset is how long until the allowance is whole.
 //
 // A cost of 0 spends nothing and reports the key's state. A cost above the
-// burst can never be allowed: it is refused at once, with no RetryAfter. A
-// negative cost is an error wrapping [ErrCost].
+// burst can never be allowed: it is refused with CostTooHigh set and no
+// RetryAfter (a round trip that spends nothing fills in Remaining and
+// Reset). A negative cost is an error wrapping [ErrCost].
+//
+// A key longer than 64 bytes is replaced by its SHA-256 (the same on
+// every replica), so that long keys cost Redis and the lease table little.
 func (l *Limiter) Allow(ctx context.Context, key string, cost int64) (ratelimit.Decision, error) {
+	var h keyHash
+	key = stored(key, &h)
 	switch {
 	case cost < 0:
 		return ratelimit.Decision{}, fmt.Errorf("%w: %d", ErrCost, cost)
 	case cost > l.burst:
-		return ratelimit.Decision{Limit: l.burst}, nil
+		return l.tooCostly(ctx, key), nil
 	case l.local != nil:
 		return l.allowLocal(ctx, key, cost)
 	}
@@ -196,6 +218,49 @@ func (l *Limiter) Allow(ctx context.Context, key string, cost int64) (ratelimit.
 		RetryAfter: r.retry,
 		Reset:      r.reset,
 	}, nil
+}
+
+// maxKeyLen is the longest key sent to Redis (after the prefix) and held
+// in the lease table as it is; a longer one is replaced by its SHA-256, so
+// that a key costs Redis and the replica at most maxKeyLen bytes. The hash
+// is not seeded, so that every replica finds the same key in Redis; being
+// cryptographic, it lets no client choose keys that collide.
+const maxKeyLen = 64
+
+// keyHash holds the stored form of a long key.
+type keyHash [sha256.Size]byte
+
+// stored returns key, or its SHA-256 written into h when key is longer
+// than maxKeyLen. The result is valid while h is.
+func stored(key string, h *keyHash) string {
+	if len(key) <= maxKeyLen {
+		return key
+	}
+	*h = sha256.Sum256(unsafe.Slice(unsafe.StringData(key), len(key)))
+	return unsafe.String(&h[0], len(h))
+}
+
+// tooCostly answers a request whose cost is above the burst: refused for
+// good (CostTooHigh, no RetryAfter), with the key's Remaining and Reset
+// as a round trip that spends nothing finds them, plus what the replica's
+// lease holds in local-first mode. When Redis cannot tell, Remaining is 0:
+// the request is refused whatever Redis would say, so it is no outage.
+func (l *Limiter) tooCostly(ctx context.Context, key string) ratelimit.Decision {
+	d := ratelimit.Decision{Limit: l.burst, CostTooHigh: true}
+	r, err := l.take(ctx, key, 0, 0)
+	if err != nil {
+		if err != l.errDown && l.onError != nil {
+			l.onError(fmt.Errorf("%w: %w", ErrUnavailable, err))
+		}
+		return d
+	}
+	held := int64(0)
+	if l.local != nil {
+		held = l.local.held(key)
+	}
+	d.Remaining = min(l.burst, held+r.remaining)
+	d.Reset = r.reset
+	return d
 }
 
 // failed makes the Decision for a call that Redis could not answer.

@@ -63,12 +63,64 @@ func TestAllow(t *testing.T) {
 		{key: "a", cost: 1, allowed: false, remaining: 0, retry: unit, reset: 5 * unit},
 		{key: "a", cost: 5, allowed: false, remaining: 0, retry: 5 * unit, reset: 5 * unit},
 		// A cost above the burst can never pass: refused, no RetryAfter.
-		{key: "a", cost: 6, allowed: false},
+		{key: "a", cost: 6, allowed: false, remaining: 0, reset: 5 * unit},
 		{key: "a", cost: -1, err: redislimit.ErrCost},
 		// Keys are apart.
 		{key: "b", cost: 5, allowed: true, remaining: 0, reset: 5 * unit},
 		{key: "", cost: 2, allowed: true, remaining: 3, reset: 2 * unit},
 	})
+}
+
+// TestAllowCostTooHigh: a cost above the burst is refused with
+// CostTooHigh and no RetryAfter, and with the key's Remaining and Reset
+// as for any other refusal, in either mode.
+func TestAllowCostTooHigh(t *testing.T) {
+	// In local-first mode the Reset is Redis's at the last round trip,
+	// which took 3 units more for the lease.
+	for batch, reset := range map[int64]time.Duration{0: 24 * time.Minute, 3: 42 * time.Minute} {
+		// 10 an hour: a unit every 6 minutes, nothing refills meanwhile.
+		l := limiter(t, redislimit.Config{Rate: ratelimit.Rate{Limit: 10, Period: time.Hour}, Batch: batch})
+		ctx := context.Background()
+		d, err := l.Allow(ctx, "k", 11)
+		if want := (ratelimit.Decision{Limit: 10, Remaining: 10, CostTooHigh: true}); err != nil || d != want {
+			t.Errorf("batch %d: Allow(fresh key, 11) = %+v, %v; want %+v", batch, d, err, want)
+		}
+		l.Allow(ctx, "k", 4)
+		d, err = l.Allow(ctx, "k", 11)
+		if err != nil || d.Allowed || !d.CostTooHigh || d.Remaining != 6 || d.RetryAfter != 0 || !near(d.Reset, reset) {
+			t.Errorf("batch %d: Allow(k, 11) after spending 4 = %+v, %v; want CostTooHigh, Remaining 6, Reset %v", batch, d, err, reset)
+		}
+	}
+}
+
+// TestAllowLongKeys: a key longer than 64 bytes is kept in Redis as a
+// hash of fixed length, the same on every replica, so that long keys
+// cost Redis little and are still limited together across replicas.
+func TestAllowLongKeys(t *testing.T) {
+	rc := client(t, redistest.Addr(t))
+	ctx := context.Background()
+	prefix := redistest.Prefix(t)
+	cfg := redislimit.Config{Prefix: prefix, Rate: ratelimit.Rate{Limit: 2, Period: time.Hour}}
+	a, b := limiter(t, cfg), limiter(t, cfg) // two replicas
+	long := strings.Repeat("x", 100<<10)
+	for i, tt := range []struct {
+		l    *redislimit.Limiter
+		key  string
+		want bool
+	}{{a, long + "1", true}, {b, long + "1", true}, {a, long + "1", false}, {b, long + "2", true}} {
+		if d, err := tt.l.Allow(ctx, tt.key, 1); err != nil || d.Allowed != tt.want {
+			t.Errorf("step %d: Allow(%d bytes) = %+v, %v; want Allowed %v", i, len(tt.key), d, err, tt.want)
+		}
+	}
+	keys, err := rc.Keys(ctx, prefix+"*").Result()
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("KEYS %s* = %d keys, %v; want 2", prefix, len(keys), err)
+	}
+	for _, k := range keys {
+		if len(k) > len(prefix)+64 {
+			t.Errorf("a key in Redis is %d bytes long; want at most the prefix and 64", len(k))
+		}
+	}
 }
 
 func TestAllowLimitIsBurst(t *testing.T) {
@@ -224,6 +276,7 @@ func TestNew(t *testing.T) {
 		{"negative batch", redislimit.Config{Client: rc, Rate: ok, Batch: -1}, "redislimit: batch -1 is not between 0 and the burst, 10"},
 		{"batch over burst", redislimit.Config{Client: rc, Rate: ok, Batch: 11}, "redislimit: batch 11 is not between 0 and the burst, 10"},
 		{"batch of burst", redislimit.Config{Client: rc, Rate: ok, Batch: 10}, ""},
+		{"negative MaxKeys", redislimit.Config{Client: rc, Rate: ok, Batch: 1, MaxKeys: -1}, "redislimit: MaxKeys -1 is negative"},
 		{"deadlines ignored", redislimit.Config{Client: plain, Rate: ok}, "redislimit: the client ignores context deadlines"},
 		{"client's own timeouts", redislimit.Config{Client: plain, Rate: ok, Timeout: -1}, ""},
 	} {

@@ -17,10 +17,11 @@ type local struct {
 	// ttl is how long a replica keeps units unspent after its last lease
 	// of the key: the Period, within [minLeaseTTL, maxLeaseTTL]. Then the
 	// units are dropped and the key's state here can go.
-	ttl    time.Duration
-	epoch  time.Time // monotonic origin of the nanosecond times below
-	seed   maphash.Seed
-	shards [64]shard
+	ttl      time.Duration
+	epoch    time.Time // monotonic origin of the nanosecond times below
+	seed     maphash.Seed
+	perShard int // the most leases a shard holds, but for those in use
+	shards   [64]shard
 }
 
 // The bounds of a lease's life. Dropped units are lost to the key until
@@ -63,8 +64,14 @@ type lease struct {
 	deniedCost  int64
 }
 
-func newLocal(batch int64, period time.Duration) *local {
-	lc := &local{batch: batch, ttl: min(max(period, minLeaseTTL), maxLeaseTTL), epoch: time.Now(), seed: maphash.MakeSeed()}
+func newLocal(batch int64, period time.Duration, maxKeys int) *local {
+	lc := &local{
+		batch:    batch,
+		ttl:      min(max(period, minLeaseTTL), maxLeaseTTL),
+		epoch:    time.Now(),
+		seed:     maphash.MakeSeed(),
+		perShard: (maxKeys + 63) / 64,
+	}
 	for i := range lc.shards {
 		lc.shards[i].m = make(map[string]*lease)
 		lc.shards[i].sweepAt = 256
@@ -89,7 +96,7 @@ func (l *Limiter) allowLocal(ctx context.Context, key string, cost int64) (ratel
 	e := sh.m[key]
 	if e == nil {
 		e = &lease{}
-		sh.insert(strings.Clone(key), e, now)
+		sh.insert(strings.Clone(key), e, now, lc.perShard)
 	}
 	if e.expires <= now {
 		e.held = 0
@@ -164,10 +171,23 @@ func (l *Limiter) allowLocal(ctx context.Context, key string, cost int64) (ratel
 	}, nil
 }
 
-// insert adds a lease, first dropping the leases that hold nothing and
+// held returns the units the replica holds of key, without adding a lease.
+func (lc *local) held(key string) int64 {
+	sh := lc.shard(key)
+	now := lc.now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e := sh.m[key]; e != nil && e.expires > now {
+		return e.held
+	}
+	return 0
+}
+
+// insert adds a lease. It first drops the leases that hold nothing and
 // wait for nothing when the map has grown enough since the last sweep, so
-// that idle keys cost no memory for long and a sweep costs O(1) per insert.
-func (sh *shard) insert(key string, e *lease, now int64) {
+// that idle keys cost no memory for long and a sweep costs O(1) per insert;
+// then, when the shard holds perShard leases, it drops one more.
+func (sh *shard) insert(key string, e *lease, now int64, perShard int) {
 	if len(sh.m) >= sh.sweepAt {
 		for k, x := range sh.m {
 			if x.expires <= now && x.deniedUntil <= now && x.flights == 0 {
@@ -176,5 +196,43 @@ func (sh *shard) insert(key string, e *lease, now int64) {
 		}
 		sh.sweepAt = max(256, 2*len(sh.m))
 	}
+	if len(sh.m) >= perShard {
+		sh.evict(now)
+	}
 	sh.m[key] = e
+}
+
+// evictSample is how many leases a full shard looks at for one to drop.
+const evictSample = 8
+
+// evict drops, of a few leases (the map's order is random), the one that
+// holds the fewest units and no round trip is using: dropping units makes
+// the limit stricter, never looser, and a lease in use must stay, since
+// its round trip will write to it. When every lease looked at is in use,
+// it drops none and the shard grows past its bound, by at most the round
+// trips in flight.
+func (sh *shard) evict(now int64) {
+	var victim string
+	least := int64(-1)
+	n := 0
+	for k, x := range sh.m {
+		if x.flights == 0 {
+			held := x.held
+			if x.expires <= now {
+				held = 0
+			}
+			if least < 0 || held < least {
+				victim, least = k, held
+			}
+			if held == 0 {
+				break
+			}
+		}
+		if n++; n == evictSample {
+			break
+		}
+	}
+	if least >= 0 {
+		delete(sh.m, victim)
+	}
 }

@@ -2,6 +2,7 @@ package redislimit
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -78,14 +79,14 @@ func TestLeaseWithinBatch(t *testing.T) {
 // TestLeaseSweep: leases that are over and idle leave the map as new keys
 // come, so that a replica's memory follows its active keys.
 func TestLeaseSweep(t *testing.T) {
-	lc := newLocal(10, time.Second)
+	lc := newLocal(10, time.Second, 1<<20)
 	sh := &lc.shards[0]
 	for i := range 1000 {
 		e := &lease{}
 		if i%2 == 0 {
 			e.expires = 1 << 62 // still held
 		}
-		sh.insert(string(rune('a'+i%26))+string(rune(i)), e, 1)
+		sh.insert(string(rune('a'+i%26))+string(rune(i)), e, 1, lc.perShard)
 	}
 	// 1000 inserts with sweeps at 256, 512 (after halving), ...: the map
 	// keeps the 500 held leases and fewer than a sweep's worth of others.
@@ -97,5 +98,35 @@ func TestLeaseSweep(t *testing.T) {
 	}
 	if held != 500 || len(sh.m) >= 1000 {
 		t.Errorf("after 1000 inserts, half of them idle: %d leases, %d held; want 500 held and idle ones swept", len(sh.m), held)
+	}
+}
+
+// TestLeaseTableBounded: the lease table holds at most MaxKeys keys
+// however many distinct keys come within a lease's life.
+func TestLeaseTableBounded(t *testing.T) {
+	rc := redis.NewClient(&redis.Options{Addr: redistest.Addr(t), ContextTimeoutEnabled: true})
+	defer rc.Close()
+	l, err := New(Config{
+		Client:  rc,
+		Prefix:  redistest.Prefix(t),
+		Rate:    ratelimit.PerMinute(100),
+		Batch:   10,
+		MaxKeys: 640,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5000
+	for i := range n {
+		if d, err := l.Allow(context.Background(), "client-"+strconv.Itoa(i), 1); err != nil || !d.Allowed {
+			t.Fatalf("Allow(client-%d) = %+v, %v; want allowed", i, d, err)
+		}
+	}
+	total := 0
+	for i := range l.local.shards {
+		total += len(l.local.shards[i].m)
+	}
+	if total > 640 {
+		t.Errorf("after %d distinct keys within a lease's life: %d leases held; want at most MaxKeys, 640", n, total)
 	}
 }
