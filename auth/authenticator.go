@@ -1,0 +1,98 @@
+package auth
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/vivremotion/gateway/internal/errs"
+)
+
+// Authenticator reads one kind of credential from a request and says who
+// it belongs to. It returns:
+//
+//   - the [Principal] and no error, when the credential is valid;
+//   - an error that wraps [ErrNoCredentials], when the request carries no
+//     credential of this kind, so that the next Authenticator is asked;
+//   - any other error when the credential is there but not valid
+//     (expired, revoked, a bad signature, an unknown key). Such an error
+//     ends the request with 401; an [*Error] says what to tell the client.
+//
+// Implementations are safe for concurrent use, and must not keep r.
+type Authenticator interface {
+	Authenticate(r *http.Request) (*Principal, error)
+}
+
+// Challenger is an optional ability of an [Authenticator]: the challenge
+// it sends in WWW-Authenticate with a 401 (RFC 9110 section 11.6.1), such as
+// `Bearer realm="api"` or `Basic realm="api", charset="UTF-8"`.
+type Challenger interface {
+	Challenge() string
+}
+
+// ErrNoCredentials reports a request that carries no credential of the
+// kind an [Authenticator] reads.
+var ErrNoCredentials = errors.New("auth: no credentials")
+
+// The error codes of RFC 6750 section 3.1, for [Error.Code].
+const (
+	CodeInvalidRequest    = "invalid_request"
+	CodeInvalidToken      = "invalid_token"
+	CodeInsufficientScope = "insufficient_scope"
+)
+
+// Error is a failed authentication or authorization, with what the client
+// is told: the status (401 or 403), the RFC 6750 error code and a short
+// description for the WWW-Authenticate challenge. Err is the cause, for
+// logs; it never reaches the client. It wraps the gateway's
+// ErrUnauthorized or ErrForbidden, by Status.
+type Error struct {
+	// Status is 401 (unauthenticated) or 403 (authenticated, not allowed).
+	// Zero means 401.
+	Status int
+	// Code is the RFC 6750 error code: [CodeInvalidRequest],
+	// [CodeInvalidToken] or [CodeInsufficientScope]; empty for none.
+	Code string
+	// Description is a short text for humans, sent as error_description.
+	// It must not carry secrets or internal detail.
+	Description string
+	// Scope, for [CodeInsufficientScope], lists the scopes the request
+	// needs, space-separated.
+	Scope string
+	// Err is the cause.
+	Err error
+}
+
+// Error describes the failure, cause included.
+func (e *Error) Error() string {
+	s := "auth: " + http.StatusText(e.status())
+	if e.Code != "" {
+		s += " (" + e.Code + ")"
+	}
+	if e.Description != "" {
+		s += ": " + e.Description
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) status() int {
+	if e.Status == 0 {
+		return http.StatusUnauthorized
+	}
+	return e.Status
+}
+
+// Unwrap returns the cause and the gateway's sentinel for the status, so
+// that errors.Is finds either.
+func (e *Error) Unwrap() []error {
+	sentinel := errs.ErrUnauthorized
+	if e.status() == http.StatusForbidden {
+		sentinel = errs.ErrForbidden
+	}
+	if e.Err == nil {
+		return []error{sentinel}
+	}
+	return []error{sentinel, e.Err}
+}
