@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/vivremotion/gateway/auth"
 )
@@ -216,6 +217,13 @@ func New(cfg Config) (*Introspector, error) {
 	return in, nil
 }
 
+// hashToken returns the SHA-256 of token, the key of its cache entries.
+// It reads token's bytes in place: []byte(token) would copy a token longer
+// than 32 bytes to the heap, and Sum256 only reads them.
+func hashToken(token string) key {
+	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
+}
+
 func orDefault[T int | int64 | time.Duration](v, def T) T {
 	if v == 0 {
 		return def
@@ -258,7 +266,7 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*auth.Pri
 	if token == "" || len(token) > in.maxToken {
 		return nil, errMalformedToken
 	}
-	k := sha256.Sum256([]byte(token))
+	k := hashToken(token)
 	now := time.Now()
 	if a, ok := in.positive.get(&k, now); ok {
 		return a.p, a.err
