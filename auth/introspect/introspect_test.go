@@ -312,6 +312,13 @@ func TestCacheTTL(t *testing.T) {
 			{60 * time.Second, "long", 6, nil}, // MaxTTL
 			{61 * time.Second, "long", 6, nil},
 		})
+		start = time.Now()
+		e.set("early", fmt.Sprintf(`{"active":true,"sub":"a","nbf":%d}`, start.Add(5*time.Second).Unix()))
+		run([]step{
+			{0, "early", 7, introspect.ErrNotYetValid},
+			{4 * time.Second, "early", 7, introspect.ErrNotYetValid},
+			{5 * time.Second, "early", 8, nil}, // the refusal lasts until nbf, not NegativeTTL
+		})
 	})
 }
 
@@ -405,6 +412,51 @@ func TestWaiterContext(t *testing.T) {
 			t.Fatalf("leader's Introspect = %v; want a principal", err)
 		}
 	})
+}
+
+// TestLeaderContext: the request that makes the call going away does not
+// cut the call short for the others waiting on it.
+func TestLeaderContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		rt := transportFunc(func(r *http.Request) (*http.Response, error) {
+			select {
+			case <-release:
+				return jsonResponse(`{"active":true,"sub":"a"}`), nil
+			case <-r.Context().Done():
+				return nil, r.Context().Err()
+			}
+		})
+		in := mustNew(t, introspect.Config{Endpoint: "https://as.example/i", Client: &http.Client{Transport: rt}})
+		ctx, cancel := context.WithCancel(context.Background())
+		leader := make(chan error, 1)
+		go func() {
+			_, err := in.Introspect(ctx, "tok")
+			leader <- err
+		}()
+		synctest.Wait()
+		waiter := make(chan error, 1)
+		go func() {
+			_, err := in.Introspect(context.Background(), "tok")
+			waiter <- err
+		}()
+		synctest.Wait()
+		cancel()
+		synctest.Wait()
+		close(release)
+		if err := <-waiter; err != nil {
+			t.Fatalf("waiter's Introspect = %v; want a principal", err)
+		}
+		<-leader
+	})
+}
+
+func TestIntrospectMalformed(t *testing.T) {
+	in := mustNew(t, introspect.Config{Endpoint: "https://as.example/i", MaxTokenLength: 8})
+	for _, tok := range []string{"", "123456789"} {
+		_, err := in.Introspect(context.Background(), tok)
+		wantError(t, fmt.Sprintf("Introspect(%q)", tok), err, 401, auth.CodeInvalidToken, introspect.ErrMalformed)
+	}
 }
 
 // TestUnavailable: when the endpoint cannot answer, the token is neither
