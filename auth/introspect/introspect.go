@@ -41,7 +41,9 @@ type Config struct {
 	BearerToken string
 
 	// Client makes the calls. Nil means a client of its own over a clone
-	// of http.DefaultTransport that follows no redirects.
+	// of http.DefaultTransport that follows no redirects. A Client given
+	// here is used as it is: one that follows redirects may resend the
+	// gateway's credentials and the token to another place.
 	Client *http.Client
 	// Timeout bounds each call, from sending the request to the end of the
 	// answer's body. Default 5s.
