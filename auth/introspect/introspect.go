@@ -256,6 +256,8 @@ func (in *Introspector) Authenticate(r *http.Request) (*auth.Principal, error) {
 //     valid, or for another audience or issuer ([ErrInactive],
 //     [ErrExpired], [ErrNotYetValid], [ErrAudience], [ErrIssuer]); such
 //     answers are cached for [Config.NegativeTTL];
+//   - 401 invalid_token ([ErrMalformed]) when token is empty or longer
+//     than [Config.MaxTokenLength], without a call;
 //   - 503 when the endpoint could not answer ([ErrUnavailable]); nothing is
 //     cached, and the next request asks again.
 //
