@@ -36,7 +36,7 @@ func (s *MemoryStore) Create(_ context.Context, r *Record) error {
 	}
 	c := r.Clone()
 	c.Version = 1
-	c.seal()
+	c.Seal()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.keys[c.ID] != nil {
@@ -53,7 +53,7 @@ func (s *MemoryStore) Update(_ context.Context, r *Record) error {
 	}
 	c := r.Clone()
 	c.Version = r.Version + 1
-	c.seal()
+	c.Seal()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.keys[c.ID]

@@ -97,7 +97,7 @@ type Record struct {
 	// the version it read.
 	Version uint64
 
-	// principal is built by seal when a store keeps the record, so that
+	// principal is built by Seal when a store keeps the record, so that
 	// each request that authenticates with the key shares it.
 	principal *auth.Principal
 }
@@ -124,9 +124,11 @@ func (r *Record) validate() error {
 	return nil
 }
 
-// seal builds the Principal that requests with the key share. Stores call
-// it on the copy they keep, before anyone else can see it.
-func (r *Record) seal() *Record {
+// Seal builds, once, the Principal that requests with the key share, and
+// returns r. A [Store] calls it on a record it keeps or decodes, before
+// handing it out; a record not sealed costs a new Principal per request.
+// Changing r after Seal is a data race with the requests that read it.
+func (r *Record) Seal() *Record {
 	r.principal = &auth.Principal{
 		Subject: r.Subscription,
 		Tenant:  r.Tenant,
@@ -145,5 +147,5 @@ func (r *Record) Principal() *auth.Principal {
 	if r.principal != nil {
 		return r.principal
 	}
-	return r.Clone().seal().principal
+	return r.Clone().Seal().principal
 }

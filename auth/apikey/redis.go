@@ -113,7 +113,7 @@ func decode(data, version string) (*Record, error) {
 	if n, err := hex.Decode(r.Hash[:], []byte(st.Hash)); err != nil || n != len(r.Hash) {
 		return nil, fmt.Errorf("apikey: stored digest of %s is malformed", st.ID)
 	}
-	return r.seal(), nil
+	return r.Seal(), nil
 }
 
 // Get returns the record of id: from the cache when it holds it, without
@@ -251,12 +251,19 @@ func (s *RedisStore) List(ctx context.Context, tenant string) ([]*Record, error)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*Record, 0, len(ids))
-	for _, id := range ids {
-		vals, err := s.client.HMGet(ctx, s.recordKey(id), "v", "d").Result()
-		if err != nil {
-			return nil, err
+	cmds := make([]*redis.SliceCmd, len(ids))
+	_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HMGet(ctx, s.recordKey(id), "v", "d")
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Record, 0, len(ids))
+	for _, c := range cmds {
+		vals := c.Val()
 		v, ok1 := vals[0].(string)
 		d, ok2 := vals[1].(string)
 		if !ok1 || !ok2 {

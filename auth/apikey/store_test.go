@@ -2,6 +2,7 @@ package apikey_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -163,23 +164,33 @@ func TestStoreConcurrentUpdates(t *testing.T) {
 			t.Fatalf("concurrent Updates at one version: %d won, %d lost; want 1, %d", won, lost, n-1)
 		}
 
-		// Suspend and approve in turns from many goroutines: every change
-		// lands, so the version counts them all.
-		m, _ := apikey.NewManager(s, apikey.ManagerConfig{})
-		for range 4 {
+		// Read, change, compare-and-set, retried on conflict, from many
+		// goroutines: every change lands once, so the version counts them.
+		for g := range 4 {
 			wg.Go(func() {
-				for range 5 {
-					for m.Suspend(ctx, id1) != nil {
-					}
-					for m.Approve(ctx, id1) != nil {
+				for k := range 10 {
+					for {
+						cur, err := s.Get(ctx, id1)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						r := cur.Clone()
+						r.Name = fmt.Sprint(g, k)
+						if err := s.Update(ctx, r); err == nil {
+							break
+						} else if !errors.Is(err, apikey.ErrConflict) {
+							t.Error(err)
+							return
+						}
 					}
 				}
 			})
 		}
 		wg.Wait()
 		got, _ := s.Get(ctx, id1)
-		if got.Version != 2+4*5*2 || got.State != apikey.Approved {
-			t.Errorf("after 40 changes: version %d, state %v; want %d, approved", got.Version, got.State, 2+40)
+		if got.Version != 2+40 {
+			t.Errorf("after 40 changes: version %d; want %d", got.Version, 2+40)
 		}
 	})
 }
@@ -262,4 +273,36 @@ func TestRedisHoldsNoSecret(t *testing.T) {
 			t.Errorf("Redis key %s holds the secret", k)
 		}
 	}
+}
+
+// TestConcurrentRotate: of rotations of one key racing on one store, one
+// wins; the keys the others issued are deleted, not left working.
+func TestConcurrentRotate(t *testing.T) {
+	stores(t, func(t *testing.T, s apikey.Store) {
+		m, a := setup(t, s, apikey.Config{})
+		_, old := issue(t, m, apikey.Spec{Tenant: "rot"})
+		var wg sync.WaitGroup
+		keys := make([]string, 4)
+		errs := make([]error, 4)
+		for i := range keys {
+			wg.Go(func() { keys[i], _, errs[i] = m.Rotate(ctx, old.ID, time.Hour) })
+		}
+		wg.Wait()
+		won := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				won++
+				if _, err := a.Authenticate(bearer(keys[i])); err != nil {
+					t.Errorf("the winning rotation's key: %v", err)
+				}
+			case !errors.Is(err, apikey.ErrTransition) && !errors.Is(err, apikey.ErrConflict):
+				t.Errorf("Rotate: %v; want ErrTransition or ErrConflict", err)
+			}
+		}
+		l, _ := s.List(ctx, "rot")
+		if won != 1 || len(l) != 2 {
+			t.Errorf("%d rotations won, %d records left; want 1, 2", won, len(l))
+		}
+	})
 }
