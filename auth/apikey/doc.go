@@ -66,16 +66,16 @@
 //
 // Authenticate of a valid key allocates nothing with [MemoryStore], or
 // with a [RedisStore] whose cache holds the key (TestAuthenticateAllocs,
-// TestRedisCachedAllocs), and neither does a refusal. On 2 cores of an
-// AMD Turin virtual machine (go test -bench Authenticate, with
-// GATEWAY_REQUIRE_REDIS=1):
+// TestRedisCachedAllocs), and neither does a refusal. On a virtual
+// machine of 2 cores (Turin-like), with a local redis-server
+// (GATEWAY_REQUIRE_REDIS=1 go test -run X -bench Authenticate):
 //
-//	memory store              323 ns/op   0 allocs
-//	memory store, parallel    443 ns/op   0 allocs
-//	Redis store, cached       401 ns/op   0 allocs
-//	Redis store, uncached      97 µs/op  32 allocs (one HMGET to a local Redis)
-//	refused, wrong secret     245 ns/op   0 allocs
-//	refused, unknown id       223 ns/op   0 allocs
+//	memory store              235-270 ns/op   0 allocs
+//	memory store, parallel    150-220 ns/op   0 allocs
+//	Redis store, cached       220-230 ns/op   0 allocs
+//	Redis store, uncached      52-57 µs/op   32 allocs (one HMGET)
+//	refused, wrong secret     225-300 ns/op   0 allocs
+//	refused, unknown id       150-265 ns/op   0 allocs
 //
-// Most of the cost is the SHA-256 of the secret.
+// (three runs each, on a noisy machine). Most of the cost is the SHA-256 of the secret.
 package apikey

@@ -28,7 +28,8 @@ type RedisConfig struct {
 	// Default 0: no cache, every Get asks Redis.
 	CacheTTL time.Duration
 	// CacheSize bounds the number of cached records; when full, one
-	// cached record is dropped for each new one. Default 10000.
+	// cached record is dropped for each new one. Default 10000; unused
+	// when CacheTTL is 0.
 	CacheSize int
 }
 
