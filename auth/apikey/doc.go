@@ -77,5 +77,6 @@
 //	refused, wrong secret     225-300 ns/op   0 allocs
 //	refused, unknown id       150-265 ns/op   0 allocs
 //
-// (three runs each, on a noisy machine). Most of the cost is the SHA-256 of the secret.
+// Three runs each, on a noisy machine. Most of the cost is the SHA-256
+// of the secret.
 package apikey
