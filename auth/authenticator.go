@@ -58,6 +58,11 @@ type Error struct {
 	// Scope, for [CodeInsufficientScope], lists the scopes the request
 	// needs, space-separated.
 	Scope string
+	// Challenge, when not empty, replaces the challenge of the
+	// Authenticator that returned the error in WWW-Authenticate, as when a
+	// forward-auth service sends its own. Code and Description are then
+	// not added to it.
+	Challenge string
 	// Err is the cause.
 	Err error
 }
