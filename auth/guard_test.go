@@ -1,7 +1,6 @@
 package auth_test
 
 import (
-
 	"github.com/vivremotion/gateway"
 	"github.com/vivremotion/gateway/auth"
 )
@@ -15,5 +14,4 @@ var (
 
 	// The gateway's error writer fits the hooks as it is.
 	_ auth.ErrorHandler = gateway.WriteError
-
 )
