@@ -81,6 +81,8 @@ type basicEntry struct {
 const (
 	basicMaxHeader = 4096
 	basicScheme    = "Basic "
+	// basicMaxPassword is the most bcrypt reads of a password.
+	basicMaxPassword = 72
 )
 
 // basicInvalid is the one error of every refused login, whatever the cause.
@@ -204,6 +206,11 @@ func (b *Basic) Authenticate(r *http.Request) (*Principal, error) {
 		return nil, basicInvalid()
 	}
 	user, pass := cred[:i], cred[i+1:]
+	if len(pass) > basicMaxPassword {
+		// bcrypt reads only the first 72 bytes: a longer password would
+		// match whatever follows them. Refused whoever the user is.
+		return nil, basicInvalid()
+	}
 	t := b.users.Load()
 	e := t.users[string(user)] // no allocation: the compiler knows the string does not outlive the lookup
 	key := sha256.Sum256(buf[:32+n])

@@ -43,6 +43,7 @@ func newBasic(t testing.TB, cost int) *auth.Basic {
 		Users: map[string]auth.BasicUser{
 			"alice": {Hash: hash(t, "wonderland", cost), Tenant: "acme", Plan: "pro", Roles: []string{"admin"}},
 			"bob":   {Hash: hash(t, "builder", cost)},
+			"carol": {Hash: hash(t, strings.Repeat("x", 72), cost)},
 		},
 	})
 	if err != nil {
@@ -69,6 +70,9 @@ func TestBasic(t *testing.T) {
 		{"wrong password", basicHeader("alice", "looking-glass"), "", false},
 		{"wrong password after a cached login", basicHeader("alice", "wonderlanD"), "", false},
 		{"unknown user", basicHeader("mallory", "wonderland"), "", false},
+		// bcrypt reads 72 bytes: what follows them must not be ignored.
+		{"72 bytes", basicHeader("carol", strings.Repeat("x", 72)), "carol", false},
+		{"72 bytes and more", basicHeader("carol", strings.Repeat("x", 72)+"anything"), "", false},
 		{"password of another user", basicHeader("bob", "wonderland"), "", false},
 		{"not base64", "Basic !!!!", "", false},
 		{"no colon", "Basic " + base64.StdEncoding.EncodeToString([]byte("alice")), "", false},
