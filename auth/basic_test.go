@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,4 +212,43 @@ func TestNewBasicErrors(t *testing.T) {
 			t.Errorf("NewBasic(%s) = nil error; want one", name)
 		}
 	}
+}
+
+// TestBasicConcurrent: logins from many goroutines while the users change
+// (run with -race).
+func TestBasicConcurrent(t *testing.T) {
+	b := newBasic(t, bcrypt.MinCost)
+	users := map[string]auth.BasicUser{"alice": {Hash: hash(t, "wonderland", bcrypt.MinCost)}}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 20 {
+				if p, err := b.Authenticate(basicRequest(basicHeader("alice", "wonderland"))); err != nil || p.Subject != "alice" {
+					t.Errorf("Authenticate = %v, %v; want alice", p, err)
+					return
+				}
+			}
+		})
+	}
+	for range 5 {
+		if err := b.SetUsers(users); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+}
+
+// FuzzBasic: no header makes Authenticate panic or let a stranger in.
+func FuzzBasic(f *testing.F) {
+	b := newBasic(f, bcrypt.MinCost)
+	for _, s := range []string{basicHeader("alice", "x"), "Basic ", "Basic ====", "Basic Og==", "basic YTo=", "Basic " + strings.Repeat("QUFB", 300)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header["Authorization"] = []string{h}
+		if p, err := b.Authenticate(r); err == nil {
+			t.Errorf("Authenticate(%q) = %+v; want an error", h, p)
+		}
+	})
 }
