@@ -16,6 +16,11 @@ import (
 //   - any other error when the credential is there but not valid
 //     (expired, revoked, a bad signature, an unknown key). Such an error
 //     ends the request with 401; an [*Error] says what to tell the client.
+//   - an error that wraps the gateway's ErrUpstreamConnection or
+//     ErrUpstreamTimeout (package internal/errs) when it could not decide,
+//     as when the service it asks is down or slow. The middleware then
+//     fails closed with 502 or 504 and no challenge, rather than telling
+//     a client with a good credential that it is not valid.
 //
 // Implementations are safe for concurrent use, and must not keep r.
 type Authenticator interface {
