@@ -93,17 +93,18 @@
 //
 // # Performance
 //
-// Measured on a shared 2-core VM with
+// Measured on a shared 2-core VM, whose figures vary twofold from run to
+// run (the range of two runs is given), with
 //
 //	go test -run '^$' -bench . -benchtime 1s ./auth
 //
-//	Middleware, allowed                  600-1000 ns, 2 allocs (the context and the request's copy)
-//	Middleware, allowed, 2 forwarded     940-1180 ns, 4 allocs (the header values)
-//	Middleware, refused with challenge   2.9 µs, 9 allocs
-//	Authorize (2 scopes, role, policy)   49 ns, 0 allocs
-//	KeySubject, PlanOf                   10-14 ns, 0 allocs
-//	Basic, cached login (2 CPUs)         456 ns, 0 allocs
-//	Basic, bcrypt at cost 10             94 ms, 11 allocs
+//	Middleware, allowed                  300-1000 ns, 2 allocs (the context and the request's copy)
+//	Middleware, allowed, 2 forwarded     430-1180 ns, 4 allocs (the header values)
+//	Middleware, refused with challenge   2.7-2.9 µs, 9 allocs
+//	Authorize (2 scopes, role, policy)   35-49 ns, 0 allocs
+//	KeySubject, PlanOf                   6-14 ns, 0 allocs
+//	Basic, cached login (2 CPUs)         200-460 ns, 0 allocs
+//	Basic, bcrypt at cost 10             60-94 ms, 11 allocs
 //
 // The allowed paths of the middleware (its two allocations being those
 // of http.Request.WithContext), of authorization, of the keys and of a

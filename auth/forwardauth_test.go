@@ -73,7 +73,11 @@ func TestForwardAuth(t *testing.T) {
 		{"redirect", 502, nil},        // not followed
 		{"", 401, []string{"Bearer"}}, // no credentials: the service is not asked
 	} {
-		t.Run(tt.token, func(t *testing.T) {
+		name := tt.token
+		if name == "" {
+			name = "no token"
+		}
+		t.Run(name, func(t *testing.T) {
 			upstream = nil
 			r := httptest.NewRequest("POST", "http://api.example.org/v1/users?id=7", nil)
 			r.Header.Set("X-Auth-Email", "spoofed@evil.example") // never reaches the upstream
