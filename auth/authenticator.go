@@ -16,6 +16,11 @@ import (
 //   - any other error when the credential is there but not valid
 //     (expired, revoked, a bad signature, an unknown key). Such an error
 //     ends the request with 401; an [*Error] says what to tell the client.
+//   - an error that wraps the gateway's ErrUpstreamConnection or
+//     ErrUpstreamTimeout (package internal/errs) when it could not decide,
+//     as when the service it asks is down or slow. The middleware then
+//     fails closed with 502 or 504 and no challenge, rather than telling
+//     a client with a good credential that it is not valid.
 //
 // Implementations are safe for concurrent use, and must not keep r.
 type Authenticator interface {
@@ -58,6 +63,11 @@ type Error struct {
 	// Scope, for [CodeInsufficientScope], lists the scopes the request
 	// needs, space-separated.
 	Scope string
+	// Challenge, when not empty, replaces the challenge of the
+	// Authenticator that returned the error in WWW-Authenticate, as when a
+	// forward-auth service sends its own. Code and Description are then
+	// not added to it.
+	Challenge string
 	// Err is the cause.
 	Err error
 }

@@ -1,0 +1,190 @@
+package auth
+
+import (
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// ForwardHeaders maps request headers for the upstream to what of the
+// [Principal] each carries, as in
+//
+//	auth.ForwardHeaders{"X-User-Id": "sub", "X-Tenant": "tenant", "X-Scopes": "scope"}
+//
+// A source is one of the Principal's fields, "sub" (or "subject"),
+// "tenant", "plan", "method", "scope" (the scopes, space-separated, as in
+// RFC 6749) or "roles" (comma-separated), or else the name of one of its
+// Claims: a string as it is, a number or a bool in text, a list of
+// strings space-separated. A header whose value is empty, or would hold a
+// control byte, is not set.
+//
+// Every inbound copy of each header is removed from every request before
+// the Authenticators are asked, whether the request turns out anonymous or
+// the source is missing, so that no client can spoof them. A header whose
+// name differs from a configured one only by case or by '_' for '-' is
+// removed too, since some upstreams (CGI-style ones) read X_User_Id as
+// X-User-Id.
+type ForwardHeaders map[string]string
+
+// forwarder is compiled [ForwardHeaders].
+type forwarder struct {
+	names   []string // canonical, sorted
+	sources []string // per name
+}
+
+// refusedForward are headers that make no sense to forward and whose
+// removal would break the request or its authentication.
+var refusedForward = map[string]bool{
+	"Authorization": true, "Proxy-Authorization": true, "Cookie": true,
+	"Host": true, "Content-Length": true, "Content-Type": true,
+	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true,
+	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+}
+
+func (f ForwardHeaders) compile() (*forwarder, error) {
+	if len(f) == 0 {
+		return nil, nil
+	}
+	fw := &forwarder{}
+	seen := make(map[string]bool, len(f))
+	for name := range f {
+		if !httpguts.ValidHeaderFieldName(name) {
+			return nil, fmt.Errorf("auth: forwarded header %q is not a valid header name", name)
+		}
+		c := textproto.CanonicalMIMEHeaderKey(name)
+		if refusedForward[c] {
+			return nil, fmt.Errorf("auth: header %q cannot be forwarded", name)
+		}
+		k := foldName(c)
+		if seen[k] {
+			return nil, fmt.Errorf("auth: forwarded header %q is named twice", name)
+		}
+		seen[k] = true
+		if f[name] == "" {
+			return nil, fmt.Errorf("auth: forwarded header %q has no source", name)
+		}
+		fw.names = append(fw.names, c)
+	}
+	sort.Strings(fw.names)
+	for _, c := range fw.names {
+		for name, src := range f {
+			if textproto.CanonicalMIMEHeaderKey(name) == c {
+				fw.sources = append(fw.sources, src)
+			}
+		}
+	}
+	return fw, nil
+}
+
+// foldName is name in lower case with '_' for '-'.
+func foldName(name string) string {
+	return strings.ReplaceAll(strings.ToLower(name), "_", "-")
+}
+
+// sameName reports whether a and b are the same header name but for case
+// and '_' for '-'.
+func sameName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == '_' {
+			x = '-'
+		}
+		if y == '_' {
+			y = '-'
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// strip removes every copy of the configured headers from h.
+func (f *forwarder) strip(h http.Header) {
+	if f == nil {
+		return
+	}
+	for k := range h {
+		for _, n := range f.names {
+			if sameName(k, n) {
+				delete(h, k)
+				break
+			}
+		}
+	}
+}
+
+// set sets the configured headers from p.
+func (f *forwarder) set(h http.Header, p *Principal) {
+	if f == nil {
+		return
+	}
+	for i, n := range f.names {
+		v := sourceValue(p, f.sources[i])
+		if v != "" && validHeaderValue(v) {
+			h[n] = []string{v}
+		}
+	}
+}
+
+// sourceValue is the value of src in p, as [ForwardHeaders] describes.
+func sourceValue(p *Principal, src string) string {
+	switch src {
+	case "sub", "subject":
+		return p.Subject
+	case "tenant":
+		return p.Tenant
+	case "plan":
+		return p.Plan
+	case "method":
+		return p.Method
+	case "scope", "scopes":
+		return strings.Join(p.Scopes, " ")
+	case "roles":
+		return strings.Join(p.Roles, ",")
+	}
+	switch v := p.Claims[src].(type) {
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case int:
+		return strconv.Itoa(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case fmt.Stringer:
+		return v.String() // json.Number among others
+	case []string:
+		return strings.Join(v, " ")
+	case []any:
+		var b strings.Builder
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(s)
+		}
+		return b.String()
+	}
+	return ""
+}
