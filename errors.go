@@ -38,6 +38,10 @@ var (
 	ErrUnauthorized = errs.ErrUnauthorized
 	// ErrForbidden means the credentials do not grant the request: 403.
 	ErrForbidden = errs.ErrForbidden
+	// ErrAuthUnavailable: what authenticates requests could not decide
+	// (a key store or an introspection endpoint that cannot be reached),
+	// so the request is refused without a verdict on its credential (503).
+	ErrAuthUnavailable = errs.ErrAuthUnavailable
 	// ErrNotFound means no route matched the request: 404.
 	ErrNotFound = errs.ErrNotFound
 	// ErrMethodNotAllowed means a route matched the path but not the
@@ -109,7 +113,7 @@ type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 //   - 504 for [ErrUpstreamTimeout], [context.DeadlineExceeded] and network
 //     timeouts;
 //   - 502 for [ErrUpstreamConnection] and other network errors;
-//   - 503 for [ErrNoUpstream], [ErrCircuitOpen] and
+//   - 503 for [ErrNoUpstream], [ErrCircuitOpen], [ErrAuthUnavailable] and
 //     [ErrLimiterUnavailable] (which [*ratelimit.LimiterError] matches);
 //   - 429 for [ErrRateLimited];
 //   - 413 for [ErrBodyTooLarge] and [*http.MaxBytesError];
@@ -136,7 +140,7 @@ func StatusOf(r *http.Request, err error) int {
 		return http.StatusGatewayTimeout
 	case errors.Is(err, ErrUpstreamConnection):
 		return http.StatusBadGateway
-	case errors.Is(err, ErrNoUpstream), errors.Is(err, ErrCircuitOpen), errors.Is(err, ErrLimiterUnavailable):
+	case errors.Is(err, ErrNoUpstream), errors.Is(err, ErrCircuitOpen), errors.Is(err, ErrLimiterUnavailable), errors.Is(err, ErrAuthUnavailable):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, ErrRateLimited):
 		return http.StatusTooManyRequests

@@ -51,8 +51,10 @@ const (
 // logs; it never reaches the client. It wraps the gateway's
 // ErrUnauthorized or ErrForbidden, by Status.
 type Error struct {
-	// Status is 401 (unauthenticated) or 403 (authenticated, not allowed).
-	// Zero means 401.
+	// Status is 401 (unauthenticated), 403 (authenticated, not allowed),
+	// or 503 when the Authenticator could not decide (its store or service
+	// cannot be reached), which is no verdict on the credential. Zero means
+	// 401.
 	Status int
 	// Code is the RFC 6750 error code: [CodeInvalidRequest],
 	// [CodeInvalidToken] or [CodeInsufficientScope]; empty for none.
@@ -95,11 +97,16 @@ func (e *Error) status() int {
 }
 
 // Unwrap returns the cause and the gateway's sentinel for the status, so
-// that errors.Is finds either.
+// that errors.Is finds either: ErrUnauthorized for 401, ErrForbidden for
+// 403, and ErrAuthUnavailable (503) for a 5xx Status, which an
+// Authenticator sets when it cannot decide.
 func (e *Error) Unwrap() []error {
 	sentinel := errs.ErrUnauthorized
-	if e.status() == http.StatusForbidden {
+	switch st := e.status(); {
+	case st == http.StatusForbidden:
 		sentinel = errs.ErrForbidden
+	case st >= 500:
+		sentinel = errs.ErrAuthUnavailable
 	}
 	if e.Err == nil {
 		return []error{sentinel}

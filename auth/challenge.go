@@ -54,6 +54,8 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		typ, msg = "bad_gateway", "authentication service failed"
 	case http.StatusGatewayTimeout:
 		typ, msg = "upstream_timeout", "authentication service timed out"
+	case http.StatusServiceUnavailable:
+		typ, msg = "unavailable", "authentication service unavailable"
 	}
 	var ae *Error
 	if errors.As(err, &ae) && ae.Description != "" {

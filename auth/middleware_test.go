@@ -114,6 +114,7 @@ func TestMiddlewareWriteError(t *testing.T) {
 		{&auth.Error{Code: auth.CodeInvalidToken}, 401, []string{`Bearer realm="api", error="invalid_token"`}},
 		{&auth.Error{Status: 403}, 403, nil},
 		{fmt.Errorf("down: %w", gateway.ErrUpstreamConnection), 502, nil},
+		{&auth.Error{Status: 503, Err: errors.New("key store down")}, 503, nil},
 	} {
 		mw, err := auth.NewMiddleware(auth.Middleware{
 			Authenticators: []auth.Authenticator{challenging{static{err: tt.err}, `Bearer realm="api"`}},
@@ -176,5 +177,16 @@ func TestNewMiddlewareCopies(t *testing.T) {
 	auths[0] = static{err: errors.New("changed")}
 	if w := serve(mw(echo), httptest.NewRequest("GET", "/", nil)); w.Code != 200 {
 		t.Errorf("status = %d; want 200", w.Code)
+	}
+}
+
+// TestMiddlewareUnavailable: an Authenticator that cannot decide (its
+// store is down) gets 503 from the default writer, with no challenge,
+// since it is no verdict on the credential.
+func TestMiddlewareUnavailable(t *testing.T) {
+	mw := auth.Require(challenging{static{err: &auth.Error{Status: 503, Err: errors.New("key store down")}}, `Bearer realm="api"`})
+	w := serve(mw(echo), httptest.NewRequest("GET", "/", nil))
+	if w.Code != 503 || w.Header().Get("WWW-Authenticate") != "" || !strings.Contains(w.Body.String(), `"unavailable"`) || strings.Contains(w.Body.String(), "down") {
+		t.Errorf("got %d %q %q; want 503, no challenge, an unavailable body without the cause", w.Code, w.Header().Get("WWW-Authenticate"), w.Body)
 	}
 }

@@ -178,7 +178,8 @@ func (a *Authenticator) Authenticate(r *http.Request) (*auth.Principal, error) {
 	}
 	rec, err := a.store.Get(r.Context(), id)
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("apikey: %w", err)
+		// The store could not answer: no verdict on the key (503).
+		return nil, &auth.Error{Status: http.StatusServiceUnavailable, Description: "api key store unavailable", Err: fmt.Errorf("apikey: %w", err)}
 	}
 	want := &dummy
 	if rec != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/vivremotion/gateway"
 	"github.com/vivremotion/gateway/auth/apikey"
 	"github.com/vivremotion/gateway/internal/redistest"
 )
@@ -246,8 +247,8 @@ func TestRedisDown(t *testing.T) {
 	wantOK(t, a, bearer(key), rec)
 	srv.Stop()
 	_, err := a.Authenticate(bearer(key))
-	if err == nil || errors.Is(err, apikey.ErrInvalidKey) {
-		t.Errorf("Authenticate with Redis down = %v; want the store's error", err)
+	if err == nil || errors.Is(err, apikey.ErrInvalidKey) || !errors.Is(err, gateway.ErrAuthUnavailable) || gateway.StatusOf(nil, err) != 503 {
+		t.Errorf("Authenticate with Redis down = %v; want the store's error, as ErrAuthUnavailable (503)", err)
 	}
 }
 

@@ -18,6 +18,7 @@ var (
 	ErrBodyTooLarge       = errors.New("gateway: request body too large")
 	ErrUnauthorized       = errors.New("gateway: unauthorized")
 	ErrForbidden          = errors.New("gateway: forbidden")
+	ErrAuthUnavailable    = errors.New("gateway: authentication service unavailable")
 	ErrNotFound           = errors.New("gateway: no route matches")
 	ErrMethodNotAllowed   = errors.New("gateway: method not allowed")
 	ErrClientGone         = errors.New("gateway: client closed the request")
