@@ -196,14 +196,14 @@ func invalidRequest(desc string) error {
 
 // The causes of rejection, for errors.Is on the Err of an [*auth.Error].
 var (
-	ErrMalformed      = errors.New("jwtauth: malformed token")
-	ErrTooLarge       = errors.New("jwtauth: token too large")
-	ErrAlgNone        = errors.New("jwtauth: unsigned token (alg none)")
-	ErrAlgMismatch    = errors.New("jwtauth: token alg differs from the key's")
-	ErrUnknownKey     = errors.New("jwtauth: no key for the token's kid")
-	ErrCritical       = errors.New("jwtauth: token has critical header extensions")
-	ErrType           = errors.New("jwtauth: token typ not accepted")
-	ErrMissingClaim   = errors.New("jwtauth: required claim missing")
+	ErrMalformed    = errors.New("jwtauth: malformed token")
+	ErrTooLarge     = errors.New("jwtauth: token too large")
+	ErrAlgNone      = errors.New("jwtauth: unsigned token (alg none)")
+	ErrAlgMismatch  = errors.New("jwtauth: token alg differs from the key's")
+	ErrUnknownKey   = errors.New("jwtauth: no key for the token's kid")
+	ErrCritical     = errors.New("jwtauth: token has critical header extensions")
+	ErrType         = errors.New("jwtauth: token typ not accepted")
+	ErrMissingClaim = errors.New("jwtauth: required claim missing")
 )
 
 // Authenticate returns the Principal of the request's bearer token. It

@@ -144,6 +144,10 @@ func (j *jwk) key(defaultAlgs []string) (Key, error) {
 		if alg == "" {
 			return Key{}, fmt.Errorf("%w: kid %q has no \"alg\" and no default algorithm fits kty %q", ErrSkipped, j.Kid, j.Kty)
 		}
+	} else if !slices.Contains(algorithms, alg) {
+		// An encryption or key-wrapping algorithm (RFC 7518 sections 4,
+		// 5): not a key for verifying signatures.
+		return Key{}, fmt.Errorf("%w: kid %q: alg %q is not a signature algorithm", ErrSkipped, j.Kid, alg)
 	} else if !slices.Contains(fits, alg) {
 		return Key{}, fmt.Errorf("%w: kid %q: alg %q does not fit kty %q", ErrAlgorithm, j.Kid, alg, j.Kty)
 	}
