@@ -330,6 +330,11 @@ func (a *Authenticator) verify(ctx context.Context, tok string, now time.Time) (
 		}
 		return nil, invalidToken("invalid token", err)
 	}
+	// jwt/v5 reads "iat" only when asked to check it; a malformed one is
+	// refused all the same.
+	if _, err := claims.GetIssuedAt(); err != nil {
+		return nil, invalidToken("malformed token", err)
+	}
 	for _, c := range a.requiredClaims {
 		if claims[c] == nil {
 			return nil, invalidToken("invalid token", fmt.Errorf("%w: %q", ErrMissingClaim, c))
