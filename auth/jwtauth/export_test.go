@@ -1,0 +1,4 @@
+package jwtauth
+
+// CacheLen returns the number of tokens a's cache holds.
+func CacheLen(a *Authenticator) int { return a.cache.len() }
