@@ -1,9 +1,11 @@
 package jwtauth
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/vivremotion/gateway/auth"
 )
@@ -113,14 +115,22 @@ func (c *tokenCache) len() int {
 }
 
 // equalConstantTime reports whether a == b in time that depends only on
-// their lengths.
+// their lengths. It reads eight bytes at a time: a byte loop was a
+// quarter of a cache hit's cost.
 func equalConstantTime(a, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	var v byte
-	for i := 0; i < len(a); i++ {
-		v |= a[i] ^ b[i]
+	// Views of the strings' bytes, not copies: no allocation.
+	x := unsafe.Slice(unsafe.StringData(a), len(a))
+	y := unsafe.Slice(unsafe.StringData(b), len(b))
+	var v uint64
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		v |= binary.LittleEndian.Uint64(x[i:]) ^ binary.LittleEndian.Uint64(y[i:])
+	}
+	for ; i < len(x); i++ {
+		v |= uint64(x[i] ^ y[i])
 	}
 	return v == 0
 }

@@ -84,3 +84,23 @@ func TestAuthenticateCachedAllocs(t *testing.T) {
 		t.Errorf("Authenticate(cached token) allocates %v times; want 0", n)
 	}
 }
+
+func TestEqualConstantTime(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"", "", true},
+		{"abc", "abc", true},
+		{"abc", "abd", false},
+		{"abc", "ab", false},
+		{"0123456789abcdefX", "0123456789abcdefX", true},
+		{"0123456789abcdefX", "0123456789abcdefY", false},
+		{"0123456789abcdefX", "1123456789abcdefX", false},
+		{"0123456789abcdefX", "0123456789abcdeFX", false},
+	} {
+		if got := jwtauth.EqualConstantTime(tc.a, tc.b); got != tc.want {
+			t.Errorf("equalConstantTime(%q, %q) = %v; want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
