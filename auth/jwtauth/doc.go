@@ -10,7 +10,7 @@
 //		return err // the first fetch failed: nothing could be verified
 //	}
 //	defer jwks.Close()
-//	jwt, err := jwtauth.New(jwtauth.Config{
+//	authn, err := jwtauth.New(jwtauth.Config{
 //		JWKS:        jwks,
 //		Issuer:      "https://login.example.com",
 //		Audience:    []string{"orders-api"},
@@ -21,7 +21,7 @@
 //	if err != nil {
 //		return err
 //	}
-//	p, err := jwt.Authenticate(r) // *auth.Principal, or an error
+//	p, err := authn.Authenticate(r) // *auth.Principal, or an error
 //
 // Fixed keys come from [ParsePEM] (PKIX public keys of RSA, ECDSA and
 // Ed25519, PKCS #1 RSA public keys, certificates), from [ParseJWK] and
