@@ -1,6 +1,9 @@
 package jwtauth_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -182,6 +185,20 @@ func TestSingleKeyNoKID(t *testing.T) {
 	}
 }
 
+// TestSingleKeyNoID: the only key, without an id, verifies tokens whatever
+// their kid; with an id, only tokens of that kid or none.
+func TestSingleKeyNoID(t *testing.T) {
+	a := newAuth(t, jwtauth.Config{Keys: []jwtauth.Key{{Algorithm: "ES256", Material: &ecKey().PublicKey}}})
+	for _, kid := range []string{"", "any"} {
+		if _, err := a.Authenticate(request(sign(t, jwt.SigningMethodES256, kid, validClaims(), ecKey()))); err != nil {
+			t.Errorf("Authenticate(kid %q, one key without id) = %v; want ok", kid, err)
+		}
+	}
+	if _, err := a.Authenticate(request(sign(t, jwt.SigningMethodES256, "any", validClaims(), must(ecdsaKey())))); err == nil {
+		t.Errorf("Authenticate(kid any, another key's signature) = nil error; want rejection")
+	}
+}
+
 func TestBearerHeader(t *testing.T) {
 	a := newAuth(t, jwtauth.Config{Keys: []jwtauth.Key{{Algorithm: "HS256", Material: hmacSecret}}})
 	tok := sign(t, jwt.SigningMethodHS256, "", validClaims(), hmacSecret)
@@ -249,3 +266,5 @@ func TestChallenge(t *testing.T) {
 		}
 	}
 }
+
+func ecdsaKey() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }

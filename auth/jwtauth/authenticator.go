@@ -118,6 +118,8 @@ func New(cfg Config) (*Authenticator, error) {
 	switch {
 	case cfg.JWKS != nil && len(cfg.Keys) > 0:
 		return nil, errors.New("jwtauth: set Keys or JWKS, not both")
+	case cfg.JWKS != nil && cfg.JWKS.set.Load() == nil:
+		return nil, errors.New("jwtauth: JWKS not made by NewJWKS")
 	case cfg.JWKS == nil:
 		if len(cfg.Keys) == 0 {
 			return nil, errors.New("jwtauth: no keys: set Keys or JWKS")

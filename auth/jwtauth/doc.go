@@ -34,7 +34,8 @@
 // its "kid" names, and only when the token's "alg" equals that key's
 // algorithm; the token never chooses how it is checked. A token without a
 // "kid" is verified by the key of a set that holds exactly one key, and
-// refused by a set of several. A JWK without "alg" takes the first of the
+// refused by a set of several; the only key of a set, when it has no id
+// itself, verifies tokens whatever their "kid". A JWK without "alg" takes the first of the
 // configured default algorithms that fits it, or is left out.
 //
 // A [JWKS] fetches its set once at construction (failing then if it

@@ -17,8 +17,10 @@ import (
 // "alg" header equals Algorithm exactly; the token never chooses how it is
 // checked.
 type Key struct {
-	// ID is the key id, matched against the token's "kid" header. It may
-	// be empty for the only key of a set.
+	// ID is the key id, matched against the token's "kid" header. The
+	// only key of a set may leave it empty: it then verifies tokens
+	// whatever their kid, or with none (the signature and the pinned
+	// algorithm are checked all the same).
 	ID string
 	// Algorithm is the JWS algorithm (RFC 7518) the key verifies: HS256,
 	// HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256,
@@ -146,13 +148,14 @@ func newKeySet(keys []Key) (*keySet, error) {
 	return s, nil
 }
 
-// lookup returns the key for a token's kid: by id, or the only key of the
-// set when the token names none. Nil when there is no such key.
+// lookup returns the key for a token's kid: by id; or the only key of the
+// set when the token names none, or when that key has no id. Nil when
+// there is no such key.
 func (s *keySet) lookup(kid string) *key {
 	if k, ok := s.byID[kid]; ok {
 		return k
 	}
-	if kid == "" {
+	if kid == "" || s.only != nil && s.only.id == "" {
 		return s.only
 	}
 	return nil

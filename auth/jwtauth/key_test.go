@@ -175,6 +175,7 @@ func TestNewErrors(t *testing.T) {
 	}{
 		{"no keys", jwtauth.Config{}},
 		{"keys and JWKS", jwtauth.Config{Keys: []jwtauth.Key{hk}, JWKS: &jwtauth.JWKS{}}},
+		{"JWKS not from NewJWKS", jwtauth.Config{JWKS: &jwtauth.JWKS{}}},
 		{"duplicate kid", jwtauth.Config{Keys: []jwtauth.Key{hk, hk}}},
 		{"unknown alg", jwtauth.Config{Keys: []jwtauth.Key{{Algorithm: "HS1", Material: hmacSecret}}}},
 		{"alg none", jwtauth.Config{Keys: []jwtauth.Key{{Algorithm: "none", Material: hmacSecret}}}},
