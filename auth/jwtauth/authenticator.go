@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -169,7 +170,7 @@ func New(cfg Config) (*Authenticator, error) {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
 	}
 	if len(cfg.Audience) > 0 {
-		opts = append(opts, jwt.WithAudience(cfg.Audience...))
+		opts = append(opts, jwt.WithAudience(slices.Clone(cfg.Audience)...)) // the parser keeps the slice
 	}
 	if !cfg.AllowNoExpiry {
 		opts = append(opts, jwt.WithExpirationRequired())

@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"math/big"
 	"sync/atomic"
 )
 
@@ -80,7 +81,8 @@ func (k Key) check() (*key, error) {
 		if pub.N.BitLen() < minRSABits {
 			return nil, fmt.Errorf("%w: key %q: RSA modulus of %d bits, want at least %d", ErrKey, k.ID, pub.N.BitLen(), minRSABits)
 		}
-		return &key{id: k.ID, alg: k.Algorithm, mat: pub}, nil
+		// A copy: the caller's key may change after New.
+		return &key{id: k.ID, alg: k.Algorithm, mat: &rsa.PublicKey{N: new(big.Int).Set(pub.N), E: pub.E}}, nil
 	case "ES256", "ES384", "ES512":
 		pub, ok := k.Material.(*ecdsa.PublicKey)
 		if !ok || pub == nil || pub.Curve == nil {
@@ -90,13 +92,22 @@ func (k Key) check() (*key, error) {
 		if pub.Curve != want {
 			return nil, fmt.Errorf("%w: key %q: %s needs curve %s, key is on %s", ErrAlgorithm, k.ID, k.Algorithm, want.Params().Name, pub.Curve.Params().Name)
 		}
-		return &key{id: k.ID, alg: k.Algorithm, mat: pub}, nil
+		// Copied through its encoding, which also checks the point.
+		b, err := pub.Bytes()
+		var cp *ecdsa.PublicKey
+		if err == nil {
+			cp, err = ecdsa.ParseUncompressedPublicKey(pub.Curve, b)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: key %q: %v", ErrKey, k.ID, err)
+		}
+		return &key{id: k.ID, alg: k.Algorithm, mat: cp}, nil
 	case "EdDSA":
 		pub, ok := k.Material.(ed25519.PublicKey)
 		if !ok || len(pub) != ed25519.PublicKeySize {
 			return nil, fmt.Errorf("%w: EdDSA needs an ed25519.PublicKey, key %q has %T", ErrAlgorithm, k.ID, k.Material)
 		}
-		return &key{id: k.ID, alg: k.Algorithm, mat: pub}, nil
+		return &key{id: k.ID, alg: k.Algorithm, mat: ed25519.PublicKey(bytes.Clone(pub))}, nil
 	case "", "none":
 		return nil, fmt.Errorf("%w: key %q has algorithm %q", ErrAlgorithm, k.ID, k.Algorithm)
 	}

@@ -198,11 +198,23 @@ func TestNewErrors(t *testing.T) {
 // after New without effect.
 func TestNewCopiesKeys(t *testing.T) {
 	secret := append([]byte(nil), hmacSecret...)
-	cfg := jwtauth.Config{Keys: []jwtauth.Key{{Algorithm: "HS256", Material: secret}}, RequiredClaims: []string{"sub"}}
+	pub := &rsa.PublicKey{N: new(big.Int).Set(rsaKey().N), E: rsaKey().E}
+	cfg := jwtauth.Config{
+		Keys:           []jwtauth.Key{{ID: "h", Algorithm: "HS256", Material: secret}, {ID: "r", Algorithm: "RS256", Material: pub}},
+		RequiredClaims: []string{"sub"},
+		Audience:       []string{"api"},
+		CacheSize:      -1,
+	}
 	a := newAuth(t, cfg)
-	tok := sign(t, jwt.SigningMethodHS256, "", validClaims(), hmacSecret)
+	tok := sign(t, jwt.SigningMethodHS256, "h", validClaims(), hmacSecret)
+	rtok := sign(t, jwt.SigningMethodRS256, "r", validClaims(), rsaKey())
 	secret[0] ^= 1
+	pub.N.SetInt64(7)
 	cfg.RequiredClaims[0] = "nope"
+	cfg.Audience[0] = "nope"
+	if _, err := a.Authenticate(request(rtok)); err != nil {
+		t.Errorf("Authenticate(RS256) after the caller changed its key = %v; want ok", err)
+	}
 	if _, err := a.Authenticate(request(tok)); err != nil {
 		t.Errorf("Authenticate after the caller changed its config = %v; want ok", err)
 	}
