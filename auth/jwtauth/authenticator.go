@@ -180,7 +180,7 @@ func New(cfg Config) (*Authenticator, error) {
 	}
 	a.parsers = make(map[string]*jwt.Parser, len(algorithms))
 	for _, alg := range algorithms {
-		a.parsers[alg] = jwt.NewParser(append(opts, jwt.WithValidMethods([]string{alg}))...)
+		a.parsers[alg] = jwt.NewParser(append(slices.Clip(opts), jwt.WithValidMethods([]string{alg}))...)
 	}
 	return a, nil
 }
