@@ -96,13 +96,16 @@ func ExampleNewJWKS() {
 		"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "kid": "k1", "use": "sig",
 		"x": b64(pub),
 	}}})
-	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	idp := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=3600")
 		w.Write(set)
 	}))
 	defer idp.Close()
 
-	jwks, err := jwtauth.NewJWKS(context.Background(), jwtauth.JWKSConfig{URL: idp.URL + "/.well-known/jwks.json"})
+	jwks, err := jwtauth.NewJWKS(context.Background(), jwtauth.JWKSConfig{
+		URL:    idp.URL + "/.well-known/jwks.json", // https is required
+		Client: idp.Client(),                       // trusts the test server's certificate
+	})
 	if err != nil {
 		panic(err)
 	}

@@ -56,22 +56,17 @@ func ParseJWK(data []byte, defaultAlgs ...string) (Key, error) {
 // not for signatures, of an unknown kty, or with no usable algorithm are
 // left out, as section 5 asks; a malformed key of a known kind, a
 // duplicate kid or more than 100 keys are errors.
+//
+// ParseJWKSet is strict, for sets written into the configuration; a
+// [JWKS] skips the unusable keys of a fetched set instead.
 func ParseJWKSet(data []byte, defaultAlgs ...string) ([]Key, error) {
-	var set struct {
-		Keys []json.RawMessage `json:"keys"`
+	raws, err := jwkSetMembers(data)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(data, &set); err != nil {
-		return nil, fmt.Errorf("%w: JWK Set: %v", ErrKey, err)
-	}
-	if set.Keys == nil {
-		return nil, fmt.Errorf("%w: JWK Set: no \"keys\" member", ErrKey)
-	}
-	if len(set.Keys) > maxJWKSetKeys {
-		return nil, fmt.Errorf("%w: JWK Set: %d keys, at most %d", ErrKey, len(set.Keys), maxJWKSetKeys)
-	}
-	keys := make([]Key, 0, len(set.Keys))
-	seen := make(map[string]bool, len(set.Keys))
-	for _, raw := range set.Keys {
+	keys := make([]Key, 0, len(raws))
+	seen := make(map[string]bool, len(raws))
+	for _, raw := range raws {
 		k, err := ParseJWK(raw, defaultAlgs...)
 		if errors.Is(err, ErrSkipped) {
 			continue
@@ -86,6 +81,24 @@ func ParseJWKSet(data []byte, defaultAlgs ...string) ([]Key, error) {
 		keys = append(keys, k)
 	}
 	return keys, nil
+}
+
+// jwkSetMembers returns the members of a JWK Set's "keys", at most
+// maxJWKSetKeys of them.
+func jwkSetMembers(data []byte) ([]json.RawMessage, error) {
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &set); err != nil {
+		return nil, fmt.Errorf("%w: JWK Set: %v", ErrKey, err)
+	}
+	if set.Keys == nil {
+		return nil, fmt.Errorf("%w: JWK Set: no \"keys\" member", ErrKey)
+	}
+	if len(set.Keys) > maxJWKSetKeys {
+		return nil, fmt.Errorf("%w: JWK Set: %d keys, at most %d", ErrKey, len(set.Keys), maxJWKSetKeys)
+	}
+	return set.Keys, nil
 }
 
 // b64 decodes a base64url member without padding.

@@ -18,9 +18,17 @@ import (
 
 // JWKSConfig configures a [JWKS].
 type JWKSConfig struct {
-	// URL is where the JWK Set is fetched (http or https). Required.
+	// URL is where the JWK Set is fetched. Required. It must be https,
+	// unless AllowHTTP is set, and may not hold credentials (userinfo).
 	URL string
-	// Client fetches the set. Default: a client with Timeout.
+	// AllowHTTP permits an http:// URL. The keys then cross the network in
+	// clear, and anyone on the path can replace them with keys of their
+	// own: only for a server on the same host or a network that is
+	// trusted. Default false.
+	AllowHTTP bool
+	// Client fetches the set. Nil means a client of its own with Timeout
+	// that follows no redirects. A Client given here is used as it is: one
+	// that follows redirects takes the keys from wherever it is sent.
 	Client *http.Client
 	// Timeout bounds each fetch, whatever Client. Default 10 seconds.
 	Timeout time.Duration
@@ -45,7 +53,8 @@ type JWKSConfig struct {
 	// tokens with an unknown kid (and since the last fetch of any kind).
 	// Default 30 seconds.
 	UnknownKIDInterval time.Duration
-	// Logger receives failed fetches, without credentials. Default: none.
+	// Logger receives failed fetches and the keys of a fetched set that
+	// were skipped, without credentials. Default: none.
 	Logger *slog.Logger
 }
 
@@ -71,6 +80,7 @@ var ErrFetch = errors.New("jwtauth: JWKS fetch failed")
 // keeps the keys already known. It is safe for concurrent use.
 type JWKS struct {
 	cfg    JWKSConfig
+	logURL string // the URL as logged: u.Redacted()
 	client *http.Client
 	set    atomic.Pointer[keySet]
 	ctx    context.Context
@@ -93,8 +103,19 @@ type fetchCall struct{ done chan struct{} }
 // gateway never starts unable to verify anything.
 func NewJWKS(ctx context.Context, cfg JWKSConfig) (*JWKS, error) {
 	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("jwtauth: JWKS URL %q is not an http(s) URL", cfg.URL)
+	switch {
+	case err != nil:
+		return nil, errors.New("jwtauth: JWKS URL does not parse") // err would quote the URL, credentials and all
+	case u.User != nil:
+		return nil, errors.New("jwtauth: JWKS URL may not hold credentials (userinfo)")
+	case u.Host == "":
+		return nil, fmt.Errorf("jwtauth: JWKS URL %q has no host", cfg.URL)
+	case u.Scheme == "https":
+	case u.Scheme == "http" && cfg.AllowHTTP:
+	case u.Scheme == "http":
+		return nil, fmt.Errorf("jwtauth: JWKS URL %q is not https (set AllowHTTP to permit it)", cfg.URL)
+	default:
+		return nil, fmt.Errorf("jwtauth: JWKS URL %q: scheme must be https", cfg.URL)
 	}
 	for _, d := range []struct {
 		name string
@@ -131,12 +152,18 @@ func NewJWKS(ctx context.Context, cfg JWKSConfig) (*JWKS, error) {
 	cfg.DefaultAlgs = append([]string(nil), cfg.DefaultAlgs...)
 	j := &JWKS{
 		cfg:    cfg,
+		logURL: u.Redacted(),
 		client: cfg.Client,
 		kick:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}
 	if j.client == nil {
-		j.client = &http.Client{Timeout: cfg.Timeout}
+		j.client = &http.Client{
+			Timeout: cfg.Timeout,
+			// A redirect would take the keys from another place than the
+			// one configured: treat it as a failed fetch.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	j.lastFetch = time.Now()
 	wait, err := j.fetch(ctx)
@@ -148,7 +175,8 @@ func NewJWKS(ctx context.Context, cfg JWKSConfig) (*JWKS, error) {
 	return j, nil
 }
 
-// Keys returns the keys of the set as last fetched.
+// Keys returns copies of the keys of the set as last fetched: writing to
+// them changes nothing the set verifies.
 func (j *JWKS) Keys() []Key { return j.set.Load().keys() }
 
 // Close stops the refreshing goroutine and waits for it to end. Requests
@@ -196,7 +224,7 @@ func (j *JWKS) run(wait time.Duration) {
 		wait, err := j.fetch(j.ctx)
 		if err != nil {
 			if j.cfg.Logger != nil && j.ctx.Err() == nil {
-				j.cfg.Logger.Warn("jwtauth: JWKS refresh failed; keeping the known keys", "url", j.cfg.URL, "err", err)
+				j.cfg.Logger.Warn("jwtauth: JWKS refresh failed; keeping the known keys", "url", j.logURL, "err", err)
 			}
 			wait = j.cfg.MinRefreshInterval
 		}
@@ -262,7 +290,7 @@ func (j *JWKS) fetch(ctx context.Context) (time.Duration, error) {
 	if int64(len(body)) > j.cfg.MaxBytes {
 		return 0, fmt.Errorf("%w: set larger than %d bytes", ErrFetch, j.cfg.MaxBytes)
 	}
-	keys, err := ParseJWKSet(body, j.cfg.DefaultAlgs...)
+	keys, err := j.parseSet(body)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrFetch, err)
 	}
@@ -318,4 +346,47 @@ func (j *JWKS) interval(h http.Header) time.Duration {
 		break
 	}
 	return min(max(d, j.cfg.MinRefreshInterval), j.cfg.MaxRefreshInterval)
+}
+
+// parseSet reads a fetched JWK Set as [ParseJWKSet] does, but leniently,
+// as RFC 7517 section 5 asks: a key that cannot be used (malformed, too
+// small, an "alg" that does not fit its "kty", a kid already in the set)
+// is skipped and logged, and the set's other keys are kept. Symmetric
+// ("oct") keys are skipped too: a JWKS URL is public, so such a secret is
+// anyone's, and a token signed with it would be accepted.
+func (j *JWKS) parseSet(data []byte) ([]Key, error) {
+	raws, err := jwkSetMembers(data)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]Key, 0, len(raws))
+	seen := make(map[string]bool, len(raws))
+	for i, raw := range raws {
+		k, err := ParseJWK(raw, j.cfg.DefaultAlgs...)
+		switch {
+		case errors.Is(err, ErrSkipped):
+			continue // not meant for verifying signatures: not worth a log
+		case err != nil:
+			j.skipped(i, "", err)
+			continue
+		}
+		if _, ok := k.Material.([]byte); ok {
+			j.skipped(i, k.ID, errors.New("symmetric key in a public set"))
+			continue
+		}
+		if seen[k.ID] {
+			j.skipped(i, k.ID, errors.New("kid already in the set"))
+			continue
+		}
+		seen[k.ID] = true
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// skipped logs a key of a fetched set that was left out.
+func (j *JWKS) skipped(i int, kid string, err error) {
+	if j.cfg.Logger != nil {
+		j.cfg.Logger.Warn("jwtauth: JWKS key skipped", "url", j.logURL, "index", i, "kid", kid, "err", err)
+	}
 }

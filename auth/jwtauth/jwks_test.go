@@ -347,7 +347,7 @@ func TestJWKSOverHTTP(t *testing.T) {
 		w.Write(body)
 	}))
 	defer srv.Close()
-	j, err := jwtauth.NewJWKS(t.Context(), jwtauth.JWKSConfig{URL: srv.URL})
+	j, err := jwtauth.NewJWKS(t.Context(), jwtauth.JWKSConfig{URL: srv.URL, AllowHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}

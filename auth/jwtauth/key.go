@@ -172,11 +172,16 @@ func (s *keySet) lookup(kid string) *key {
 	return nil
 }
 
-// keys returns the set's keys as Key values.
+// keys returns the set's keys as Key values, each with a copy of its
+// material, so that the caller cannot change what the set verifies.
 func (s *keySet) keys() []Key {
 	out := make([]Key, 0, len(s.byID))
 	for _, k := range s.byID {
-		out = append(out, Key{ID: k.id, Algorithm: k.alg, Material: k.mat})
+		c, err := Key{ID: k.id, Algorithm: k.alg, Material: k.mat}.check() // check copies
+		if err != nil {
+			continue // cannot happen: k passed check when the set was made
+		}
+		out = append(out, Key{ID: c.id, Algorithm: c.alg, Material: c.mat})
 	}
 	return out
 }
