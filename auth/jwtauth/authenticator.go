@@ -29,10 +29,11 @@ type Config struct {
 	// Issuer, when set, must equal the token's "iss". Default: not checked.
 	Issuer string
 	// Audience, when set, must contain one of the token's "aud" values.
-	// Default: not checked.
+	// An empty entry is an error. Default: not checked.
 	Audience []string
 	// Leeway is the clock skew allowed for "exp", "nbf" and "iat".
-	// Default 0; it must not be negative.
+	// Default 0; it must be between 0 and [MaxLeeway] (5 minutes): a
+	// larger one would keep expired tokens usable.
 	Leeway time.Duration
 	// AllowNoExpiry accepts tokens without "exp". Default: "exp" is
 	// required. Tokens without "exp" are never cached.
@@ -65,8 +66,8 @@ type Config struct {
 	// parsing. Default 8192 bytes.
 	MaxTokenBytes int
 	// CacheSize bounds the number of verified tokens kept, so that a
-	// repeated token is not verified again. Default 10000; negative turns
-	// the cache off.
+	// repeated token is not verified again; the cache never holds more.
+	// Default 10000; negative turns the cache off.
 	CacheSize int
 	// Realm is the realm of the WWW-Authenticate challenge. Default "api".
 	Realm string
@@ -79,6 +80,9 @@ const (
 	DefaultRolesClaim    = "roles"
 	DefaultRealm         = "api"
 )
+
+// MaxLeeway is the largest [Config.Leeway] that [New] accepts.
+const MaxLeeway = 5 * time.Minute
 
 // Authenticator authenticates requests by a JWT in "Authorization:
 // Bearer" (RFC 6750 section 2.1), signed by one of its keys. It is safe
@@ -133,6 +137,13 @@ func New(cfg Config) (*Authenticator, error) {
 	}
 	if cfg.Leeway < 0 {
 		return nil, fmt.Errorf("jwtauth: negative Leeway %v", cfg.Leeway)
+	}
+	if cfg.Leeway > MaxLeeway {
+		return nil, fmt.Errorf("jwtauth: Leeway %v above MaxLeeway %v", cfg.Leeway, MaxLeeway)
+	}
+	if slices.Contains(cfg.Audience, "") {
+		// It would match a token whose "aud" holds "" next to anything.
+		return nil, errors.New("jwtauth: empty entry in Audience")
 	}
 	if cfg.MaxTokenBytes < 0 {
 		return nil, fmt.Errorf("jwtauth: negative MaxTokenBytes %d", cfg.MaxTokenBytes)
@@ -338,6 +349,17 @@ func (a *Authenticator) verify(ctx context.Context, tok string, now time.Time) (
 	if _, err := claims.GetIssuedAt(); err != nil {
 		return nil, invalidToken("malformed token", err)
 	}
+	// A date far enough in the future overflows time.Time in jwt/v5 and
+	// then counts as past: refuse dates beyond maxNumericDate.
+	for _, name := range [...]string{"exp", "nbf", "iat"} {
+		if !numericDateInRange(claims[name]) {
+			return nil, invalidToken("malformed token", fmt.Errorf("%w: %q out of range", ErrMalformed, name))
+		}
+	}
+	// A "sub" that is not a string would become an empty Subject.
+	if _, err := claims.GetSubject(); err != nil {
+		return nil, invalidToken("malformed token", err)
+	}
 	for _, c := range a.requiredClaims {
 		if claims[c] == nil {
 			return nil, invalidToken("invalid token", fmt.Errorf("%w: %q", ErrMissingClaim, c))
@@ -350,6 +372,23 @@ func (a *Authenticator) verify(ctx context.Context, tok string, now time.Time) (
 		}
 	}
 	return p, nil
+}
+
+// maxNumericDate is the largest NumericDate accepted, 2^40 seconds
+// (about the year 36812), far below where time.Time overflows.
+const maxNumericDate = 1 << 40
+
+// numericDateInRange reports whether v, a claim value, is absent or a
+// number no larger than maxNumericDate. (Its type is checked by jwt/v5.)
+func numericDateInRange(v any) bool {
+	switch n := v.(type) {
+	case float64:
+		return n <= maxNumericDate
+	case json.Number:
+		f, err := n.Float64()
+		return err == nil && f <= maxNumericDate
+	}
+	return true
 }
 
 // lookup finds the key for kid; with a JWKS, an unknown kid asks for a
