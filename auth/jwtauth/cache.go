@@ -24,16 +24,17 @@ const evictScan = 8
 // full, so that a hash collision is a miss and never another token's
 // Principal.
 type tokenCache struct {
-	seed     maphash.Seed
-	perShard int
-	shards   [cacheShards]cacheShard
+	seed   maphash.Seed
+	n      uint64 // shards in use: cacheShards, or fewer for a small cache
+	shards [cacheShards]cacheShard
 }
 
 type cacheShard struct {
-	mu sync.RWMutex
-	m  map[uint64]*cacheEntry
+	mu  sync.RWMutex
+	m   map[uint64]*cacheEntry
+	cap int // the most entries this shard holds
 	// pad keeps two shards' locks off one cache line.
-	_ [40]byte
+	_ [32]byte
 }
 
 type cacheEntry struct {
@@ -43,10 +44,17 @@ type cacheEntry struct {
 	key     *key
 }
 
+// newTokenCache returns a cache of at most size entries (size > 0),
+// shared out exactly among its shards.
 func newTokenCache(size int) *tokenCache {
-	c := &tokenCache{seed: maphash.MakeSeed(), perShard: max(1, (size+cacheShards-1)/cacheShards)}
-	for i := range c.shards {
+	n := min(cacheShards, size)
+	c := &tokenCache{seed: maphash.MakeSeed(), n: uint64(n)}
+	for i := range n {
 		c.shards[i].m = make(map[uint64]*cacheEntry)
+		c.shards[i].cap = size / n
+		if i < size%n {
+			c.shards[i].cap++
+		}
 	}
 	return c
 }
@@ -55,7 +63,7 @@ func newTokenCache(size int) *tokenCache {
 // expired at now, or its key was removed. It does not allocate.
 func (c *tokenCache) get(tok string, now int64) *auth.Principal {
 	h := maphash.String(c.seed, tok)
-	s := &c.shards[h%cacheShards]
+	s := &c.shards[h%c.n]
 	s.mu.RLock()
 	e := s.m[h]
 	s.mu.RUnlock()
@@ -78,11 +86,11 @@ func (c *tokenCache) get(tok string, now int64) *auth.Principal {
 // at random.
 func (c *tokenCache) put(tok string, p *auth.Principal, expires int64, k *key, now int64) {
 	h := maphash.String(c.seed, tok)
-	s := &c.shards[h%cacheShards]
+	s := &c.shards[h%c.n]
 	e := &cacheEntry{token: tok, p: p, expires: expires, key: k}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.m[h]; !ok && len(s.m) >= c.perShard {
+	if _, ok := s.m[h]; !ok && len(s.m) >= s.cap {
 		var victim uint64
 		n := 0
 		for id, old := range s.m { // map order is random: a random sample

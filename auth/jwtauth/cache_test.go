@@ -104,3 +104,20 @@ func TestEqualConstantTime(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheSizeExact: the cache never holds more than CacheSize tokens.
+func TestCacheSizeExact(t *testing.T) {
+	for _, size := range []int{1, 5, 17, 40} {
+		a := newAuth(t, jwtauth.Config{Keys: []jwtauth.Key{{Algorithm: "HS256", Material: hmacSecret}}, CacheSize: size})
+		for i := range 200 {
+			c := validClaims()
+			c["jti"] = i
+			if _, err := a.Authenticate(request(sign(t, jwt.SigningMethodHS256, "", c, hmacSecret))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := jwtauth.CacheLen(a); n > size || n == 0 {
+			t.Errorf("CacheSize %d: cache holds %d tokens; want 1 to %d", size, n, size)
+		}
+	}
+}
