@@ -48,6 +48,16 @@
 // that leaves the set, or whose material changes, stops verifying at once,
 // the tokens it verified and that are cached included.
 //
+// The JWKS URL must be https (AllowHTTP permits http, for a trusted
+// network only: anyone on the path could replace the keys) and may not
+// hold credentials; the default client follows no redirects. A fetched
+// set is read leniently (RFC 7517 section 5): a key that cannot be used
+// (malformed, too small, an "alg" that does not fit its "kty", a kid
+// already in the set) is skipped and logged, and the other keys are kept.
+// Symmetric ("oct") keys of a fetched set are always skipped: a JWKS URL
+// is public, so such a secret is anyone's. [ParseJWK] and [ParseJWKSet],
+// for keys written into the configuration, stay strict.
+//
 // # Validation
 //
 // Besides the signature: "exp" (required unless AllowNoExpiry), "nbf" and
@@ -84,7 +94,14 @@
 //   - A "crit" header (RFC 7515 section 4.1.11): this package understands
 //     no extension, so any "crit" is refused (jwt/v5 does not look at it).
 //   - Expired, not yet valid, issued in the future, wrong issuer, wrong
-//     audience, missing claims: refused, with the configured leeway.
+//     audience, missing claims: refused, with the configured leeway
+//     (at most [MaxLeeway], 5 minutes). An empty Audience entry is refused
+//     by [New]: it would match a token whose "aud" holds "".
+//   - "exp", "nbf" or "iat" above 2^40 seconds (which would overflow into
+//     the past), and a "sub" that is not a string: refused as malformed.
+//   - A JWKS over http without AllowHTTP, with credentials in its URL, or
+//     redirected by the server: refused; HMAC keys in a fetched set: not
+//     used; [JWKS.Keys] returns copies, so no caller can change the keys.
 //   - Oversize tokens: the length is bounded (MaxTokenBytes, 8 KiB)
 //     before anything is decoded; JWK Sets are bounded in bytes (1 MiB)
 //     and keys (100), fetches in time.
@@ -101,8 +118,9 @@
 // # Performance
 //
 // A token seen before is answered from a sharded, bounded cache
-// (CacheSize, 10000 tokens; a full shard drops an expired entry or a
-// random one) until its "exp" plus Leeway, without allocating. Measured
+// (CacheSize, 10000 tokens, shared out exactly among the shards, so that
+// it never holds more; a full shard drops an expired entry or a random
+// one) until its "exp" plus Leeway, without allocating. Measured
 // on 2 cores of a shared VM (figures vary by a third between runs), with
 // go test -run XXX -bench . -benchtime 2s ./auth/jwtauth:
 //
