@@ -56,4 +56,3 @@ func TestClaimsRejected(t *testing.T) {
 		wantCode(t, err, "invalid_token", nil)
 	}
 }
-

@@ -172,4 +172,3 @@ func TestJWKSKeysAreCopies(t *testing.T) {
 		t.Errorf("Authenticate(token of the fetched key) = %v", err)
 	}
 }
-
