@@ -8,7 +8,9 @@
 // active answer (section 2.2) into an [auth.Principal] with Method
 // "introspection":
 //
-//   - Subject from "sub", else "username", else "client_id";
+//   - Subject from "sub", else "username", else "client_id" (a client's
+//     id may equal a user's "sub": set [Config.SubjectFromSubOnly] to take
+//     "sub" alone, or tell them apart by the Claims);
 //   - Scopes from the space-separated "scope";
 //   - Tenant, Plan and Roles from the members named by
 //     [Config.TenantClaim], [Config.PlanClaim] and [Config.RolesClaim];
@@ -30,12 +32,15 @@
 //
 // # Answers
 //
-// A token is accepted when the answer says "active": true, its "exp" (if
-// any) has not passed, its "nbf" (if any) has, and it names
-// [Config.Audience] and [Config.Issuer] when those are set. Otherwise it
-// is refused with an [*auth.Error] of status 401 and the RFC 6750 code
-// invalid_token, whose cause ([ErrInactive], [ErrExpired],
-// [ErrNotYetValid], [ErrAudience], [ErrIssuer]) is for logs only. A
+// A token is accepted when the answer says "active": true, its
+// "token_type" (if any) is not refresh_token, its "exp" (if any) has not
+// passed, its "nbf" (if any) has, and it names [Config.Audience] and
+// [Config.Issuer] when those are set. Otherwise it is refused with an
+// [*auth.Error] of status 401 and the RFC 6750 code invalid_token, whose
+// cause ([ErrInactive], [ErrTokenType], [ErrExpired], [ErrNotYetValid],
+// [ErrAudience], [ErrIssuer]) is for logs only. An active refresh token
+// is refused because it is not an access token: a client that holds one
+// must not be able to use it as a bearer token. A
 // request without a bearer token gets [auth.ErrNoCredentials], so that the
 // next authenticator may be asked; a malformed Authorization header
 // (two of them, an empty or over-long token, bytes that RFC 6750 does not
@@ -81,8 +86,8 @@
 // call, and answers in size.
 //
 // Each token not in the cache costs a call to the endpoint: a client that
-// sends many distinct made-up tokens makes as many calls. Rate-limit
-// unauthenticated clients (by address) in front of the authenticator.
+// sends many distinct made-up tokens makes as many calls. Rate-limit unauthenticated clients
+// (by address) in front of the authenticator.
 //
 // Principals and errors from the cache are shared between requests: treat
 // them as read-only.

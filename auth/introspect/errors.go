@@ -31,6 +31,9 @@ var (
 	// ErrIssuer: the answer's "iss" is not [Config.Issuer]. 401
 	// invalid_token.
 	ErrIssuer = errors.New("introspect: token from another issuer")
+	// ErrTokenType: the answer said active, with a "token_type" of
+	// refresh_token: not an access token. 401 invalid_token.
+	ErrTokenType = errors.New("introspect: not an access token")
 	// ErrUnavailable: the token could not be checked. The introspection
 	// server could not be reached, did not answer in time, answered with a
 	// status other than 200, or with a body that is not a valid
@@ -51,6 +54,7 @@ var (
 	errNotYetValid     = &auth.Error{Code: auth.CodeInvalidToken, Description: "the access token is not valid yet", Err: ErrNotYetValid}
 	errAudience        = &auth.Error{Code: auth.CodeInvalidToken, Description: "the access token is not meant for this service", Err: ErrAudience}
 	errIssuer          = &auth.Error{Code: auth.CodeInvalidToken, Description: "the access token is not from a trusted issuer", Err: ErrIssuer}
+	errTokenType       = &auth.Error{Code: auth.CodeInvalidToken, Description: "the token is not an access token", Err: ErrTokenType}
 )
 
 // unavailable returns the 503 error for a failed introspection, with cause

@@ -63,6 +63,14 @@ type Config struct {
 	// is refused (401). Empty means any issuer.
 	Issuer string
 
+	// SubjectFromSubOnly takes the Principal's Subject from the answer's
+	// "sub" alone. By default, an answer without "sub" gives its
+	// "username", else its "client_id": a client's id may then equal a
+	// user's subject, and a policy keyed on Subject cannot tell them apart
+	// (the Claims still can). With it set, an answer without "sub" gives
+	// an empty Subject. Default false.
+	SubjectFromSubOnly bool
+
 	// TenantClaim, PlanClaim and RolesClaim name the members of the answer
 	// that become the Principal's Tenant, Plan (strings) and Roles (an
 	// array of strings, or one space-separated string). Empty means the
@@ -109,6 +117,7 @@ type Introspector struct {
 	challenge   string
 	maxTTL      time.Duration
 	negTTL      time.Duration
+	subOnly     bool
 
 	positive *cache
 	negative *cache
@@ -137,6 +146,7 @@ func New(cfg Config) (*Introspector, error) {
 		rolesClaim:  cfg.RolesClaim,
 		maxTTL:      orDefault(cfg.MaxTTL, time.Minute),
 		negTTL:      orDefault(cfg.NegativeTTL, 10*time.Second),
+		subOnly:     cfg.SubjectFromSubOnly,
 	}
 	switch {
 	case cfg.Timeout < 0:
@@ -381,6 +391,12 @@ func (in *Introspector) judge(m map[string]any, now time.Time) (p *auth.Principa
 	if !active {
 		return nil, errInactive, negUntil
 	}
+	// An active refresh token is not an access token (RFC 7662 section
+	// 2.2 lets the answer say which it is): a client must not use one as
+	// a bearer token.
+	if tt, _ := m["token_type"].(string); strings.EqualFold(tt, "refresh_token") {
+		return nil, errTokenType, negUntil
+	}
 	exp, hasExp, err := numericDate(m, "exp")
 	if err != nil {
 		return nil, unavailable(err), time.Time{}
@@ -406,7 +422,14 @@ func (in *Introspector) judge(m map[string]any, now time.Time) (p *auth.Principa
 	}
 
 	p = &auth.Principal{Method: Method, Claims: m}
-	for _, name := range [...]string{"sub", "username", "client_id"} {
+	// Subject: "sub", else (unless SubjectFromSubOnly) "username", else
+	// "client_id", which may collide with a user's "sub".
+	subjectFrom := [...]string{"sub", "username", "client_id"}
+	names := subjectFrom[:]
+	if in.subOnly {
+		names = names[:1]
+	}
+	for _, name := range names {
 		if s, _ := m[name].(string); s != "" {
 			p.Subject = s
 			break
