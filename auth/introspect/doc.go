@@ -54,6 +54,13 @@
 // [ErrUnavailable], and no code: the token may be good, so the client is
 // not told it is not, and may try again. Such failures are not cached.
 //
+// To spare an endpoint in trouble, at most [Config.MaxInflight] calls (64
+// by default) are under way at once: a request that would start one more
+// fails at once with 503 ([ErrTooManyCalls]). After a failed call, for
+// [Config.FailureCooldown] (1s by default), requests for tokens not in
+// the cache fail at once with 503 ([ErrCoolingDown]) instead of calling;
+// cached tokens are still served. Both errors wrap [ErrUnavailable] too.
+//
 // # Cache
 //
 // Answers are cached by the SHA-256 of the token, never the token itself,
@@ -86,7 +93,9 @@
 // call, and answers in size.
 //
 // Each token not in the cache costs a call to the endpoint: a client that
-// sends many distinct made-up tokens makes as many calls. Rate-limit unauthenticated clients
+// sends many distinct made-up tokens makes as many calls, at most
+// [Config.MaxInflight] at once; beyond that, every request with a new
+// token gets 503, good ones included. Rate-limit unauthenticated clients
 // (by address) in front of the authenticator.
 //
 // Principals and errors from the cache are shared between requests: treat

@@ -34,6 +34,14 @@ var (
 	// ErrTokenType: the answer said active, with a "token_type" of
 	// refresh_token: not an access token. 401 invalid_token.
 	ErrTokenType = errors.New("introspect: not an access token")
+	// ErrTooManyCalls: [Config.MaxInflight] calls to the endpoint were
+	// under way; the token was not checked. It comes with
+	// [ErrUnavailable] (503).
+	ErrTooManyCalls = errors.New("introspect: too many introspection calls in flight")
+	// ErrCoolingDown: a call to the endpoint failed less than
+	// [Config.FailureCooldown] ago; the token was not checked. It comes
+	// with [ErrUnavailable] (503).
+	ErrCoolingDown = errors.New("introspect: endpoint failed recently")
 	// ErrUnavailable: the token could not be checked. The introspection
 	// server could not be reached, did not answer in time, answered with a
 	// status other than 200, or with a body that is not a valid
@@ -55,6 +63,8 @@ var (
 	errAudience        = &auth.Error{Code: auth.CodeInvalidToken, Description: "the access token is not meant for this service", Err: ErrAudience}
 	errIssuer          = &auth.Error{Code: auth.CodeInvalidToken, Description: "the access token is not from a trusted issuer", Err: ErrIssuer}
 	errTokenType       = &auth.Error{Code: auth.CodeInvalidToken, Description: "the token is not an access token", Err: ErrTokenType}
+	errTooManyCalls    = unavailable(ErrTooManyCalls)
+	errCoolingDown     = unavailable(ErrCoolingDown)
 )
 
 // unavailable returns the 503 error for a failed introspection, with cause

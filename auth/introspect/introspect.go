@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -96,6 +97,18 @@ type Config struct {
 	MaxTTL time.Duration
 	// NegativeTTL is how long a refusal is cached. Default 10s.
 	NegativeTTL time.Duration
+
+	// MaxInflight bounds the calls to the endpoint under way at once (one
+	// per token not cached; requests with the same token share one). A
+	// request that would start one more fails at once with 503
+	// ([ErrTooManyCalls]). Default 64; it may not be negative.
+	MaxInflight int
+	// FailureCooldown is how long after a failed call (the endpoint down,
+	// too slow, or answering badly) requests for tokens not cached fail at
+	// once with 503 ([ErrCoolingDown]) instead of calling, so that a
+	// struggling endpoint is not flooded. Cached answers are still served.
+	// Default 1s; negative turns it off.
+	FailureCooldown time.Duration
 }
 
 // Introspector is an [auth.Authenticator] for opaque bearer tokens: it asks
@@ -118,6 +131,11 @@ type Introspector struct {
 	maxTTL      time.Duration
 	negTTL      time.Duration
 	subOnly     bool
+	maxInflight int64
+	cooldown    time.Duration // 0: none
+
+	inflight  atomic.Int64 // calls to the endpoint under way
+	downUntil atomic.Int64 // Unix nanoseconds: misses fail fast until then
 
 	positive *cache
 	negative *cache
@@ -147,6 +165,8 @@ func New(cfg Config) (*Introspector, error) {
 		maxTTL:      orDefault(cfg.MaxTTL, time.Minute),
 		negTTL:      orDefault(cfg.NegativeTTL, 10*time.Second),
 		subOnly:     cfg.SubjectFromSubOnly,
+		maxInflight: int64(orDefault(cfg.MaxInflight, 64)),
+		cooldown:    max(0, orDefault(cfg.FailureCooldown, time.Second)),
 	}
 	switch {
 	case cfg.Timeout < 0:
@@ -163,6 +183,8 @@ func New(cfg Config) (*Introspector, error) {
 		return nil, fmt.Errorf("introspect: MaxTTL %v is negative", cfg.MaxTTL)
 	case cfg.NegativeTTL < 0:
 		return nil, fmt.Errorf("introspect: NegativeTTL %v is negative", cfg.NegativeTTL)
+	case cfg.MaxInflight < 0:
+		return nil, fmt.Errorf("introspect: MaxInflight %d is negative", cfg.MaxInflight)
 	}
 
 	if cfg.Endpoint == "" {
@@ -315,23 +337,41 @@ func (in *Introspector) introspect(ctx context.Context, k *key, token string) an
 	if a, ok := in.negative.get(k, now); ok {
 		return a
 	}
+	if now.UnixNano() < in.downUntil.Load() {
+		return answer{err: errCoolingDown}
+	}
+	if in.inflight.Add(1) > in.maxInflight {
+		in.inflight.Add(-1)
+		return answer{err: errTooManyCalls}
+	}
+	defer in.inflight.Add(-1)
 	// The call serves every waiter, so the leader's client going away does
 	// not cut it short; the timeout does.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.timeout)
 	defer cancel()
 	resp, err := in.call(ctx, token)
 	if err != nil {
+		in.failed()
 		return answer{err: unavailable(err)}
 	}
 	now = time.Now()
 	p, refusal, until := in.judge(resp, now)
 	switch {
+	case p == nil && until.IsZero():
+		in.failed() // an answer that is not one
 	case p != nil:
 		in.positive.put(k, answer{p: p}, until)
 	case !until.IsZero():
 		in.negative.put(k, answer{err: refusal}, until)
 	}
 	return answer{p: p, err: refusal}
+}
+
+// failed starts the cooldown after a failed call.
+func (in *Introspector) failed() {
+	if in.cooldown > 0 {
+		in.downUntil.Store(time.Now().Add(in.cooldown).UnixNano())
+	}
 }
 
 // call posts token to the endpoint (RFC 7662 section 2.1) and returns the

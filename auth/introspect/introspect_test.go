@@ -368,7 +368,9 @@ func TestCoalescing(t *testing.T) {
 						t.Fatalf("Authenticate = %v; want %v", err, tt.cause)
 					}
 				}
-				// A failure is not cached: the next request asks again.
+				// A failure is not cached: the next request, once the
+				// failure cooldown (1s) is over, asks again.
+				time.Sleep(time.Second)
 				_, _ = in.Authenticate(bearer("same"))
 				want := 1
 				if tt.cause != nil {
@@ -492,7 +494,9 @@ func TestUnavailable(t *testing.T) {
 				}
 				return tt.rt(r)
 			})
-			in := mustNew(t, introspect.Config{Endpoint: "https://as.example/i", Client: &http.Client{
+			// No cooldown: this is about failures not being cached
+			// (TestFailureCooldown covers the cooldown).
+			in := mustNew(t, introspect.Config{Endpoint: "https://as.example/i", FailureCooldown: -1, Client: &http.Client{
 				Transport:     rt,
 				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			}})
@@ -604,6 +608,7 @@ func TestNewErrors(t *testing.T) {
 		{"negative NegativeCacheSize", introspect.Config{Endpoint: ok, NegativeCacheSize: -1}},
 		{"negative MaxTTL", introspect.Config{Endpoint: ok, MaxTTL: -1}},
 		{"negative NegativeTTL", introspect.Config{Endpoint: ok, NegativeTTL: -1}},
+		{"negative MaxInflight", introspect.Config{Endpoint: ok, MaxInflight: -1}},
 		{"realm with a quote", introspect.Config{Endpoint: ok, Realm: `a"b`}},
 		{"realm with a newline", introspect.Config{Endpoint: ok, Realm: "a\nb"}},
 	}
