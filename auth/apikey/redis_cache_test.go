@@ -2,6 +2,7 @@ package apikey_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -59,4 +60,31 @@ func TestRedisCacheNoStaleAfterRevoke(t *testing.T) {
 	close(h.release)
 	<-done
 	wantRefused(t, a, bearer(key), apikey.ErrRevoked, "api key revoked")
+}
+
+// TestRedisRotateRevokedFromStaleCache: a replica whose cache still holds
+// a key that another replica revoked does not rotate it into a new
+// approved key.
+func TestRedisRotateRevokedFromStaleCache(t *testing.T) {
+	prefix := redistest.Prefix(t)
+	replica1 := redisStore(t, apikey.RedisConfig{Prefix: prefix, CacheTTL: time.Hour})
+	replica2 := redisStore(t, apikey.RedisConfig{Prefix: prefix})
+	m1, a1 := setup(t, replica1, apikey.Config{})
+	m2, a2 := setup(t, replica2, apikey.Config{})
+	key, rec := issue(t, m1, apikey.Spec{Tenant: "acme"})
+	wantOK(t, a1, bearer(key), rec) // cached in replica 1
+	if err := m2.Revoke(ctx, rec.ID); err != nil {
+		t.Fatal(err)
+	}
+	newKey, _, err := m1.Rotate(ctx, rec.ID, time.Minute)
+	if !errors.Is(err, apikey.ErrTransition) {
+		t.Fatalf("Rotate(revoked on another replica) = %q, %v; want ErrTransition", newKey, err)
+	}
+	recs, err := replica2.List(ctx, "acme")
+	if err != nil || len(recs) != 1 {
+		t.Errorf("records of acme after the failed Rotate: %d, %v; want the revoked key alone", len(recs), err)
+	}
+	if newKey != "" {
+		wantRefused(t, a2, bearer(newKey), apikey.ErrInvalidKey, "invalid api key")
+	}
 }
