@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/textproto"
 	"sort"
@@ -28,7 +29,9 @@ import (
 // the source is missing, so that no client can spoof them. A header whose
 // name differs from a configured one only by case or by '_' for '-' is
 // removed too, since some upstreams (CGI-style ones) read X_User_Id as
-// X-User-Id.
+// X-User-Id. They are removed from the request's trailers as well, which
+// a proxy sends on: up front, and when the body has been read to its end
+// (when the server adds the trailers it received, declared or not).
 type ForwardHeaders map[string]string
 
 // forwarder is compiled [ForwardHeaders].
@@ -126,6 +129,42 @@ func (f *forwarder) strip(h http.Header) {
 			}
 		}
 	}
+}
+
+// stripTrailer removes the configured headers from r's trailers, now and
+// when its body ends: the server adds every trailer it receives, declared
+// or not, to r.Trailer at the end of a chunked body, and a proxy sends
+// r.Trailer on. A request that can carry no trailer costs nothing.
+func (f *forwarder) stripTrailer(r *http.Request) {
+	if f == nil || r.Body == nil || r.Body == http.NoBody ||
+		(r.Trailer == nil && len(r.TransferEncoding) == 0) {
+		return
+	}
+	f.strip(r.Trailer)
+	r.Body = &trailerStripper{ReadCloser: r.Body, f: f, r: r}
+}
+
+// trailerStripper is a request body that removes the forwarded headers
+// from the request's trailers once the body is read to its end, before its
+// reader sees the end, and when it is closed.
+type trailerStripper struct {
+	io.ReadCloser
+	f *forwarder
+	r *http.Request
+}
+
+func (b *trailerStripper) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.f.strip(b.r.Trailer) // the trailers are in at io.EOF
+	}
+	return n, err
+}
+
+func (b *trailerStripper) Close() error {
+	err := b.ReadCloser.Close()
+	b.f.strip(b.r.Trailer)
+	return err
 }
 
 // set sets the configured headers from p.

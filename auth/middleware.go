@@ -107,6 +107,7 @@ type authnHandler struct {
 
 func (h *authnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.fwd.strip(r.Header) // first, whatever happens next: no client sets these
+	h.fwd.stripTrailer(r) // nor sends them as trailers
 	for i, a := range h.auths {
 		p, err := a.Authenticate(r)
 		if err == nil && p == nil {
