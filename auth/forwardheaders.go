@@ -29,7 +29,9 @@ import (
 // the source is missing, so that no client can spoof them. A header whose
 // name differs from a configured one only by case or by '_' for '-' is
 // removed too, since some upstreams (CGI-style ones) read X_User_Id as
-// X-User-Id. They are removed from the request's trailers as well, which
+// X-User-Id. Their names are removed from the Connection header, which
+// would otherwise make a proxy drop the headers set from the Principal.
+// They are removed from the request's trailers as well, which
 // a proxy sends on: up front, and when the body has been read to its end
 // (when the server adds the trailers it received, declared or not).
 type ForwardHeaders map[string]string
@@ -116,19 +118,68 @@ func sameName(a, b string) bool {
 	return true
 }
 
-// strip removes every copy of the configured headers from h.
+// strip removes every copy of the configured headers from h, and their
+// names from its Connection header: a proxy removes the headers that
+// Connection names, and would so remove the ones set from the Principal.
 func (f *forwarder) strip(h http.Header) {
 	if f == nil {
 		return
 	}
 	for k := range h {
-		for _, n := range f.names {
-			if sameName(k, n) {
-				delete(h, k)
-				break
+		if f.named(k) {
+			delete(h, k)
+		}
+	}
+	if conn := h["Connection"]; len(conn) > 0 && f.namedIn(conn) {
+		h["Connection"] = f.withoutNamed(conn)
+		if len(h["Connection"]) == 0 {
+			delete(h, "Connection")
+		}
+	}
+}
+
+// named reports whether k is one of the configured names, but for case
+// and '_' for '-'.
+func (f *forwarder) named(k string) bool {
+	for _, n := range f.names {
+		if sameName(k, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// namedIn reports whether a token of the comma-separated lists vs is one
+// of the configured names. It does not allocate.
+func (f *forwarder) namedIn(vs []string) bool {
+	for _, v := range vs {
+		for v != "" {
+			var tok string
+			tok, v, _ = strings.Cut(v, ",")
+			if f.named(strings.TrimSpace(tok)) {
+				return true
 			}
 		}
 	}
+	return false
+}
+
+// withoutNamed returns vs without the tokens that are configured names,
+// and without the values left empty.
+func (f *forwarder) withoutNamed(vs []string) []string {
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		var keep []string
+		for tok := range strings.SplitSeq(v, ",") {
+			if tok = strings.TrimSpace(tok); tok != "" && !f.named(tok) {
+				keep = append(keep, tok)
+			}
+		}
+		if len(keep) > 0 {
+			out = append(out, strings.Join(keep, ", "))
+		}
+	}
+	return out
 }
 
 // stripTrailer removes the configured headers from r's trailers, now and

@@ -96,3 +96,25 @@ func TestForwardHeadersTrailerSpoof(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardHeadersConnectionToken: a client that names a forwarded
+// header in Connection cannot make the Proxy drop the header the
+// Middleware set, and its other Connection tokens are kept.
+func TestForwardHeadersConnectionToken(t *testing.T) {
+	addr := frontGateway(t)
+	for _, conn := range []string{"X-User-Id", "keep-alive, x_user_id", "keep-alive,X-USER-ID , close"} {
+		got := rawRequest(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nConnection: "+conn+"\r\n\r\n")
+		if want := `header="alice" trailer=""`; got != want {
+			t.Errorf("Connection: %s: upstream saw %s; want %s", conn, got, want)
+		}
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header["Connection"] = []string{"keep-alive, X-User-Id", "x_user_id", "close,X-Tenant"}
+	h := upstreamHeaders(t, static{p: &auth.Principal{Subject: "bob", Tenant: "acme"}}, false, r)
+	if got, want := strings.Join(h["Connection"], " | "), "keep-alive | close"; got != want {
+		t.Errorf("Connection after the Middleware = %q; want %q", got, want)
+	}
+	if h.Get("X-User-Id") != "bob" || h.Get("X-Tenant") != "acme" {
+		t.Errorf("X-User-Id, X-Tenant = %q, %q; want bob, acme", h.Get("X-User-Id"), h.Get("X-Tenant"))
+	}
+}
