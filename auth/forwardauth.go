@@ -51,8 +51,9 @@ type ForwardAuthConfig struct {
 	// Timeout bounds each call to the service, answer's head and drained
 	// body included. Zero: 5 seconds.
 	Timeout time.Duration
-	// Client makes the calls. Nil: a client on http.DefaultTransport that
-	// does not follow redirects (a redirect answer fails closed).
+	// Client makes the calls; it is copied, and the copy never follows a
+	// redirect (a redirect answer fails closed), whatever CheckRedirect
+	// says. Nil: a client on http.DefaultTransport.
 	Client *http.Client
 }
 
@@ -109,9 +110,13 @@ func NewForwardAuth(c ForwardAuthConfig) (*ForwardAuth, error) {
 	case f.timeout < 0:
 		return nil, fmt.Errorf("auth: ForwardAuth Timeout %v is negative", c.Timeout)
 	}
-	if f.client == nil {
-		f.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// A copy that never follows a redirect, whoever made the Client: a
+	// service's redirect to its login page answers 200 there.
+	f.client = &http.Client{}
+	if c.Client != nil {
+		*f.client = *c.Client
 	}
+	f.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	reqH := c.RequestHeaders
 	if reqH == nil {
 		reqH = []string{"Authorization", "Cookie"}

@@ -14,11 +14,15 @@ import (
 
 // authService is a forward-auth service: the token "good" passes, "bad"
 // gets 401 with its own challenge, "banned" 403, "broken" 500, "slow"
-// "redirect" a 302.
+// "redirect" a 302 to /login, which answers 200 to anyone: following it
+// would let the request through.
 func authService(t *testing.T) (*httptest.Server, *http.Request) {
 	t.Helper()
 	var last http.Request
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			return // 200
+		}
 		last = *r.Clone(r.Context())
 		switch r.Header.Get("Authorization") {
 		case "Bearer good":
@@ -101,6 +105,27 @@ func TestForwardAuth(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestForwardAuthRedirectNotFollowed: a redirect from the service fails
+// closed, with the default Client and with the caller's.
+func TestForwardAuthRedirectNotFollowed(t *testing.T) {
+	s, _ := authService(t)
+	own := &http.Client{Transport: http.DefaultTransport}
+	for name, c := range map[string]*http.Client{"default client": nil, "caller's client": own} {
+		fa, err := auth.NewForwardAuth(auth.ForwardAuthConfig{URL: s.URL + "/verify", Client: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer redirect")
+		if p, err := fa.Authenticate(r); !errors.Is(err, gateway.ErrUpstreamConnection) {
+			t.Errorf("%s: Authenticate(redirected) = %+v, %v; want ErrUpstreamConnection", name, p, err)
+		}
+	}
+	if own.CheckRedirect != nil {
+		t.Errorf("NewForwardAuth changed the caller's Client")
 	}
 }
 
