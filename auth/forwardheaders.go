@@ -24,6 +24,11 @@ import (
 // strings space-separated. A header whose value is empty, or would hold a
 // control byte, is not set.
 //
+// A list element is sent only if it is printable ASCII with no white
+// space, '"', '\' or the list's separator (',' for roles): others are left
+// out, so that a role "viewer,admin" cannot reach the upstream as two
+// roles, one of which the gateway never granted.
+//
 // Every inbound copy of each header is removed from every request before
 // the Authenticators are asked, whether the request turns out anonymous or
 // the source is missing, so that no client can spoof them. A header whose
@@ -243,9 +248,9 @@ func sourceValue(p *Principal, src string) string {
 	case "method":
 		return p.Method
 	case "scope", "scopes":
-		return strings.Join(p.Scopes, " ")
+		return joinElements(p.Scopes, ' ')
 	case "roles":
-		return strings.Join(p.Roles, ",")
+		return joinElements(p.Roles, ',')
 	}
 	switch v := p.Claims[src].(type) {
 	case string:
@@ -261,12 +266,12 @@ func sourceValue(p *Principal, src string) string {
 	case fmt.Stringer:
 		return v.String() // json.Number among others
 	case []string:
-		return strings.Join(v, " ")
+		return joinElements(v, ' ')
 	case []any:
 		var b strings.Builder
 		for _, e := range v {
 			s, ok := e.(string)
-			if !ok {
+			if !ok || !listElement(s, ' ') {
 				continue
 			}
 			if b.Len() > 0 {
@@ -277,4 +282,44 @@ func sourceValue(p *Principal, src string) string {
 		return b.String()
 	}
 	return ""
+}
+
+// listElement reports whether s can be an element of a list separated by
+// sep: not empty, printable ASCII, no space, '"', '\' or sep (the
+// scope-token of RFC 6749 section 3.3, less sep).
+func listElement(s string, sep byte) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '\\' || c == sep {
+			return false
+		}
+	}
+	return true
+}
+
+// joinElements joins the elements of list that are [listElement]s with
+// sep, leaving out the others, so that no element reads as two.
+func joinElements(list []string, sep byte) string {
+	n := 0
+	for _, e := range list {
+		if listElement(e, sep) {
+			n++
+		}
+	}
+	if n == len(list) {
+		return strings.Join(list, string(rune(sep)))
+	}
+	var b strings.Builder
+	for _, e := range list {
+		if !listElement(e, sep) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(sep)
+		}
+		b.WriteString(e)
+	}
+	return b.String()
 }
