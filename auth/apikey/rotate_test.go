@@ -118,3 +118,32 @@ func TestRotateRacesRevoke(t *testing.T) {
 		wantRefused(t, a, bearer(newKey), apikey.ErrInvalidKey, "invalid api key")
 	}
 }
+
+// TestRotatedKeyFollowsReplacement: during the overlap, the old key of a
+// rotated subscription is refused when the current key is suspended or
+// revoked, and works again when it is approved again.
+func TestRotatedKeyFollowsReplacement(t *testing.T) {
+	m, a := setup(t, nil, apikey.Config{})
+	oldKey, old := issue(t, m, apikey.Spec{})
+	_, mid, err := m.Rotate(ctx, old.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cur, err := m.Rotate(ctx, mid.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOK(t, a, bearer(oldKey), old)
+	if err := m.Suspend(ctx, cur.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(t, a, bearer(oldKey), apikey.ErrSuspended, "api key suspended") // two rotations back
+	if err := m.Approve(ctx, cur.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantOK(t, a, bearer(oldKey), old)
+	if err := m.Revoke(ctx, cur.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(t, a, bearer(oldKey), apikey.ErrRevoked, "api key revoked")
+}
