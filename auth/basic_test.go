@@ -175,26 +175,6 @@ func TestBasicRevocation(t *testing.T) {
 	}
 }
 
-// TestBasicCacheBound: with a cache of one entry, logins of two users
-// take turns and both keep working.
-func TestBasicCacheBound(t *testing.T) {
-	b, err := auth.NewBasic(auth.BasicConfig{MinCost: 4, CacheSize: 1, Users: map[string]auth.BasicUser{
-		"a": {Hash: hash(t, "1", 4)}, "b": {Hash: hash(t, "2", 4)},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 6 {
-		user, pw := "a", "1"
-		if i%2 == 1 {
-			user, pw = "b", "2"
-		}
-		if p, err := b.Authenticate(basicRequest(basicHeader(user, pw))); err != nil || p.Subject != user {
-			t.Errorf("login %d (%s) = %v, %v", i, user, p, err)
-		}
-	}
-}
-
 func TestNewBasicErrors(t *testing.T) {
 	cheap := hash(t, "x", 4)
 	for name, c := range map[string]auth.BasicConfig{
