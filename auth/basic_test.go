@@ -187,6 +187,9 @@ func TestNewBasicErrors(t *testing.T) {
 		"MinCost too low":            {MinCost: 3},
 		"MaxHeaderBytes too large":   {MaxHeaderBytes: 5000},
 		"MaxHeaderBytes too small":   {MaxHeaderBytes: 3},
+		// A user with a cheaper hash than the dummy's would answer a wrong
+		// password faster than an unknown user does.
+		"mixed costs": {MinCost: 4, Users: map[string]auth.BasicUser{"a": {Hash: cheap}, "b": {Hash: hash(t, "x", 5)}}},
 	} {
 		if _, err := auth.NewBasic(c); err == nil {
 			t.Errorf("NewBasic(%s) = nil error; want one", name)

@@ -74,11 +74,12 @@
 //     as the same name (case, '_' for '-'); a value with a control byte
 //     is not sent.
 //   - [Basic] compares an unknown user's password against a dummy bcrypt
-//     hash as dear as the dearest user's, answers every failure alike, bounds
-//     the header before decoding it, refuses a password longer than the 72
-//     bytes bcrypt reads (it would match whatever follows them), and
-//     refuses hashes cheaper than MinCost at construction. Its cache of successful logins is keyed by
-//     a SHA-256 under a per-process secret, never the password, and
+//     hash of the users' cost (all users need one cost, so that none
+//     answers faster than an unknown user), answers every failure alike,
+//     bounds the header before decoding it, refuses a password longer
+//     than the 72 bytes bcrypt reads (it would match whatever follows
+//     them), and refuses hashes cheaper than MinCost at construction. Its
+//     cache of successful logins is keyed by a SHA-256 under a per-process secret, never the password, and
 //     [Basic.SetUsers] revokes cached logins at once. bcrypt is slow by
 //     design: a client that guesses passwords costs the gateway one
 //     comparison per guess, so put a rate limit in front of the route.
