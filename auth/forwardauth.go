@@ -65,7 +65,8 @@ type ForwardAuthConfig struct {
 // refuse it (the client gets the same status). Any other answer, a
 // transport error or a timeout fails closed: the request is refused with
 // an error that wraps the gateway's ErrUpstreamConnection (502) or
-// ErrUpstreamTimeout (504). No cache: each request asks the service.
+// ErrUpstreamTimeout (504), the latter also when the request's own
+// deadline passes during the call. No cache: each request asks the service.
 type ForwardAuth struct {
 	url       string
 	method    string
@@ -232,8 +233,12 @@ func (f *ForwardAuth) Authenticate(r *http.Request) (*Principal, error) {
 
 // failed classifies a call that got no usable answer.
 func (f *ForwardAuth) failed(r *http.Request, err error) error {
-	if r.Context().Err() != nil {
-		return fmt.Errorf("auth: forward auth: %w", r.Context().Err()) // the client went away
+	switch cerr := r.Context().Err(); {
+	case errors.Is(cerr, context.DeadlineExceeded):
+		// The request's own deadline, set in front: no verdict, 504.
+		return fmt.Errorf("auth: forward auth: %w: %w", errs.ErrUpstreamTimeout, cerr)
+	case cerr != nil:
+		return fmt.Errorf("auth: forward auth: %w", cerr) // the client went away
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -155,6 +156,34 @@ func TestForwardAuthTimeout(t *testing.T) {
 			if took := time.Since(start); w.Code != 504 || took != tt.want {
 				t.Errorf("Timeout %v: got %d after %v; want 504 after %v", tt.timeout, w.Code, took, tt.want)
 			}
+		}
+	})
+}
+
+// TestForwardAuthRequestDeadline: when the request's own deadline (a
+// server's or a timeout middleware's in front) passes while the service
+// thinks, the client gets 504 with no challenge, not 401.
+func TestForwardAuthRequestDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hang := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			<-r.Context().Done()
+			return nil, r.Context().Err()
+		})}
+		fa, err := auth.NewForwardAuth(auth.ForwardAuthConfig{URL: "http://auth.internal/verify", Client: hang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer good")
+		ctx, cancel := context.WithTimeout(r.Context(), 50*time.Millisecond)
+		defer cancel()
+		r = r.WithContext(ctx)
+		if _, err := fa.Authenticate(r); !errors.Is(err, gateway.ErrUpstreamTimeout) {
+			t.Errorf("Authenticate past the request's deadline = %v; want ErrUpstreamTimeout", err)
+		}
+		w := serve(auth.Require(fa)(echo), r)
+		if w.Code != 504 || w.Header().Get("WWW-Authenticate") != "" {
+			t.Errorf("got %d with challenge %q; want 504 and none", w.Code, w.Header().Get("WWW-Authenticate"))
 		}
 	})
 }
