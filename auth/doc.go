@@ -72,7 +72,17 @@
 //     before anything else, whether it ends anonymous, refused, or
 //     missing the claim, and under every spelling an upstream could read
 //     as the same name (case, '_' for '-'); a value with a control byte
-//     is not sent.
+//     is not sent. They are removed from the request's trailers too, up
+//     front and when the body ends (the server adds every trailer it
+//     receives, declared or not, and a proxy sends them on), and from the
+//     Connection header's list, which would make a proxy drop the headers
+//     set from the Principal. A list element (a scope, a role) holding the
+//     list's separator, white space, '"' or '\' is left out, so that no
+//     element reaches the upstream as two.
+//   - [ForwardAuth] never follows a redirect, with the caller's Client
+//     too: a redirect to a login page fails closed.
+//   - [ClientCert] URI prefixes match no URI with a dot segment or a
+//     percent-encoded '.', '/' or '\'.
 //   - [Basic] compares an unknown user's password against a dummy bcrypt
 //     hash of the users' cost (all users need one cost, so that none
 //     answers faster than an unknown user), answers every failure alike,
