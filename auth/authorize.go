@@ -36,8 +36,12 @@ type Rule struct {
 // Scopes returns a middleware that lets through only the requests whose
 // [Principal] holds every one of scopes: 401 when there is no Principal,
 // 403 with error="insufficient_scope" when one is missing. It panics when
-// a scope is not a valid scope token; see [Authorize].
+// scopes is empty (which would require nothing) or a scope is not a valid
+// scope token; see [Authorize].
 func Scopes(scopes ...string) func(http.Handler) http.Handler {
+	if len(scopes) == 0 {
+		panic("auth: Scopes needs at least one scope")
+	}
 	return mustAuthorize(Rule{Scopes: scopes})
 }
 

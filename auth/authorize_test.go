@@ -84,6 +84,7 @@ func TestAuthorizeErrors(t *testing.T) {
 	}
 	for name, f := range map[string]func(){
 		"Roles()":    func() { auth.Roles() },
+		"Scopes()":   func() { auth.Scopes() },
 		"Policy nil": func() { auth.Policy(nil) },
 		"Scopes bad": func() { auth.Scopes("a b") },
 	} {

@@ -42,6 +42,9 @@ type BasicConfig struct {
 	// MinCost is the lowest bcrypt cost a hash may have; a user with a
 	// cheaper hash is an error at construction. Zero: 10
 	// (bcrypt.DefaultCost). It may not be below 4 (bcrypt.MinCost).
+	// Every user's hash must have the same cost, whatever it is: an
+	// unknown user is checked against a hash of that cost, and a user
+	// with a cheaper hash would answer faster, telling that it exists.
 	MinCost int
 	// MaxHeaderBytes bounds the Authorization header's value; a longer one
 	// is refused before it is decoded. Zero: 1024 bytes. At most 4096.
@@ -92,7 +95,8 @@ func basicInvalid() *Error {
 
 // NewBasic returns a [Basic] for c. It fails for a realm that cannot be
 // quoted, a user name with ':', a hash that is not bcrypt or is cheaper
-// than MinCost, or bounds out of range. It computes one bcrypt hash of its
+// than MinCost, users whose hashes differ in cost, or bounds out of
+// range. It computes one bcrypt hash of its
 // own (the one unknown users are compared against). c is copied.
 func NewBasic(c BasicConfig) (*Basic, error) {
 	realm := c.Realm
@@ -140,7 +144,7 @@ func NewBasic(c BasicConfig) (*Basic, error) {
 // included. On error nothing changes.
 func (b *Basic) SetUsers(users map[string]BasicUser) error {
 	t := &basicTable{users: make(map[string]*basicEntry, len(users))}
-	cost := b.minCost
+	cost, costOf := b.minCost, ""
 	for name, u := range users {
 		if strings.IndexByte(name, ':') >= 0 || name == "" {
 			return fmt.Errorf("auth: Basic user name %q is empty or holds ':'", name)
@@ -152,7 +156,12 @@ func (b *Basic) SetUsers(users map[string]BasicUser) error {
 		if c < b.minCost {
 			return fmt.Errorf("auth: Basic user %q: bcrypt cost %d is below MinCost %d", name, c, b.minCost)
 		}
-		cost = max(cost, c)
+		switch {
+		case costOf == "":
+			cost, costOf = c, name
+		case c != cost:
+			return fmt.Errorf("auth: Basic user %q: bcrypt cost %d differs from the cost %d of user %q: all users need one cost", name, c, cost, costOf)
+		}
 		t.users[name] = &basicEntry{
 			hash: []byte(u.Hash),
 			p: &Principal{
@@ -162,8 +171,8 @@ func (b *Basic) SetUsers(users map[string]BasicUser) error {
 			},
 		}
 	}
-	// An unknown user costs a bcrypt comparison as dear as the dearest
-	// known one, so that timing does not tell which users exist.
+	// An unknown user costs a bcrypt comparison as dear as a known one,
+	// so that timing does not tell which users exist: hence one cost.
 	var pw [16]byte
 	rand.Read(pw[:])
 	dummy, err := bcrypt.GenerateFromPassword(pw[:], cost)

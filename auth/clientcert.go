@@ -26,7 +26,9 @@ type ClientCertConfig struct {
 	// is set, are allow-lists: the certificate must carry a subject common
 	// name, a DNS SAN, a URI SAN or an email SAN that one of them names,
 	// else the request gets 403. A URI entry ending in '/' allows every URI
-	// under it ("spiffe://example.org/ns/prod/"). Nil: all allowed.
+	// under it ("spiffe://example.org/ns/prod/"), but none with a dot
+	// segment ("/../"), a percent-encoded '.', '/' or '\', or a '\',
+	// which could climb out of it. Nil: all allowed.
 	AllowCommonNames []string
 	AllowDNSNames    []string
 	AllowURIs        []string
@@ -128,9 +130,35 @@ func (cc *ClientCert) allowed(c *x509.Certificate) bool {
 	for _, u := range c.URIs {
 		s := u.String()
 		for _, allow := range a.AllowURIs {
-			if s == allow || strings.HasSuffix(allow, "/") && strings.HasPrefix(s, allow) {
+			if s == allow || strings.HasSuffix(allow, "/") && strings.HasPrefix(s, allow) && !climbs(s) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// climbs reports whether the URI s could read as one outside a prefix it
+// starts with: it has a dot segment ("." or ".."), a percent-encoded dot,
+// slash or backslash, or a backslash.
+func climbs(s string) bool {
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == '%' {
+			switch strings.ToLower(s[i+1 : i+3]) {
+			case "2e", "2f", "5c":
+				return true
+			}
+		}
+	}
+	if strings.IndexByte(s, '\\') >= 0 {
+		return true
+	}
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i]
+	}
+	for seg := range strings.SplitSeq(s, "/") {
+		if seg == "." || seg == ".." {
+			return true
 		}
 	}
 	return false

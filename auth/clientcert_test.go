@@ -102,6 +102,9 @@ func TestClientCert(t *testing.T) {
 	cnOnly := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "alice"}, EmailAddresses: []string{"alice@example.org"}})
 	untrusted := other.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "alice"}})
 	serverOnly := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "alice"}}, x509.ExtKeyUsageServerAuth)
+	climbDots := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "x"}, URIs: spiffe("spiffe://example.org/ns/prod/../admin/sa/root")})
+	climbSlash := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "x"}, URIs: spiffe("spiffe://example.org/ns/prod/..%2Fadmin")})
+	climbEncDots := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "x"}, URIs: spiffe("spiffe://example.org/ns/prod/%2e%2e/admin")})
 	expired := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "alice"}, NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: time.Now().Add(-time.Hour)})
 
 	for _, tt := range []struct {
@@ -125,6 +128,9 @@ func TestClientCert(t *testing.T) {
 		{"allowed by DNS", auth.ClientCertConfig{AllowDNSNames: []string{"web.example.org"}}, tls.VerifyClientCertIfGiven, &web, 200, "spiffe://example.org/ns/prod/web"},
 		{"allowed by email", auth.ClientCertConfig{AllowEmails: []string{"alice@example.org"}}, tls.VerifyClientCertIfGiven, &cnOnly, 200, "alice"},
 		{"allowed by CN", auth.ClientCertConfig{AllowCommonNames: []string{"alice"}}, tls.VerifyClientCertIfGiven, &cnOnly, 200, "alice"},
+		{"URI prefix escaped by dot segments", auth.ClientCertConfig{AllowURIs: []string{"spiffe://example.org/ns/prod/"}}, tls.VerifyClientCertIfGiven, &climbDots, 403, ""},
+		{"URI prefix escaped by an encoded slash", auth.ClientCertConfig{AllowURIs: []string{"spiffe://example.org/ns/prod/"}}, tls.VerifyClientCertIfGiven, &climbSlash, 403, ""},
+		{"URI prefix escaped by encoded dots", auth.ClientCertConfig{AllowURIs: []string{"spiffe://example.org/ns/prod/"}}, tls.VerifyClientCertIfGiven, &climbEncDots, 403, ""},
 		{"not on the allow-lists", auth.ClientCertConfig{AllowURIs: []string{"spiffe://example.org/ns/dev/"}, AllowCommonNames: []string{"bob"}}, tls.VerifyClientCertIfGiven, &web, 403, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

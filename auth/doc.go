@@ -72,13 +72,24 @@
 //     before anything else, whether it ends anonymous, refused, or
 //     missing the claim, and under every spelling an upstream could read
 //     as the same name (case, '_' for '-'); a value with a control byte
-//     is not sent.
+//     is not sent. They are removed from the request's trailers too, up
+//     front and when the body ends (the server adds every trailer it
+//     receives, declared or not, and a proxy sends them on), and from the
+//     Connection header's list, which would make a proxy drop the headers
+//     set from the Principal. A list element (a scope, a role) holding the
+//     list's separator, white space, '"' or '\' is left out, so that no
+//     element reaches the upstream as two.
+//   - [ForwardAuth] never follows a redirect, with the caller's Client
+//     too: a redirect to a login page fails closed.
+//   - [ClientCert] URI prefixes match no URI with a dot segment or a
+//     percent-encoded '.', '/' or '\'.
 //   - [Basic] compares an unknown user's password against a dummy bcrypt
-//     hash as dear as the dearest user's, answers every failure alike, bounds
-//     the header before decoding it, refuses a password longer than the 72
-//     bytes bcrypt reads (it would match whatever follows them), and
-//     refuses hashes cheaper than MinCost at construction. Its cache of successful logins is keyed by
-//     a SHA-256 under a per-process secret, never the password, and
+//     hash of the users' cost (all users need one cost, so that none
+//     answers faster than an unknown user), answers every failure alike,
+//     bounds the header before decoding it, refuses a password longer
+//     than the 72 bytes bcrypt reads (it would match whatever follows
+//     them), and refuses hashes cheaper than MinCost at construction. Its
+//     cache of successful logins is keyed by a SHA-256 under a per-process secret, never the password, and
 //     [Basic.SetUsers] revokes cached logins at once. bcrypt is slow by
 //     design: a client that guesses passwords costs the gateway one
 //     comparison per guess, so put a rate limit in front of the route.

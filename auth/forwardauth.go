@@ -51,8 +51,9 @@ type ForwardAuthConfig struct {
 	// Timeout bounds each call to the service, answer's head and drained
 	// body included. Zero: 5 seconds.
 	Timeout time.Duration
-	// Client makes the calls. Nil: a client on http.DefaultTransport that
-	// does not follow redirects (a redirect answer fails closed).
+	// Client makes the calls; it is copied, and the copy never follows a
+	// redirect (a redirect answer fails closed), whatever CheckRedirect
+	// says. Nil: a client on http.DefaultTransport.
 	Client *http.Client
 }
 
@@ -64,7 +65,8 @@ type ForwardAuthConfig struct {
 // refuse it (the client gets the same status). Any other answer, a
 // transport error or a timeout fails closed: the request is refused with
 // an error that wraps the gateway's ErrUpstreamConnection (502) or
-// ErrUpstreamTimeout (504). No cache: each request asks the service.
+// ErrUpstreamTimeout (504), the latter also when the request's own
+// deadline passes during the call. No cache: each request asks the service.
 type ForwardAuth struct {
 	url       string
 	method    string
@@ -109,9 +111,13 @@ func NewForwardAuth(c ForwardAuthConfig) (*ForwardAuth, error) {
 	case f.timeout < 0:
 		return nil, fmt.Errorf("auth: ForwardAuth Timeout %v is negative", c.Timeout)
 	}
-	if f.client == nil {
-		f.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// A copy that never follows a redirect, whoever made the Client: a
+	// service's redirect to its login page answers 200 there.
+	f.client = &http.Client{}
+	if c.Client != nil {
+		*f.client = *c.Client
 	}
+	f.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	reqH := c.RequestHeaders
 	if reqH == nil {
 		reqH = []string{"Authorization", "Cookie"}
@@ -227,8 +233,12 @@ func (f *ForwardAuth) Authenticate(r *http.Request) (*Principal, error) {
 
 // failed classifies a call that got no usable answer.
 func (f *ForwardAuth) failed(r *http.Request, err error) error {
-	if r.Context().Err() != nil {
-		return fmt.Errorf("auth: forward auth: %w", r.Context().Err()) // the client went away
+	switch cerr := r.Context().Err(); {
+	case errors.Is(cerr, context.DeadlineExceeded):
+		// The request's own deadline, set in front: no verdict, 504.
+		return fmt.Errorf("auth: forward auth: %w: %w", errs.ErrUpstreamTimeout, cerr)
+	case cerr != nil:
+		return fmt.Errorf("auth: forward auth: %w", cerr) // the client went away
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -14,11 +15,15 @@ import (
 
 // authService is a forward-auth service: the token "good" passes, "bad"
 // gets 401 with its own challenge, "banned" 403, "broken" 500, "slow"
-// "redirect" a 302.
+// "redirect" a 302 to /login, which answers 200 to anyone: following it
+// would let the request through.
 func authService(t *testing.T) (*httptest.Server, *http.Request) {
 	t.Helper()
 	var last http.Request
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			return // 200
+		}
 		last = *r.Clone(r.Context())
 		switch r.Header.Get("Authorization") {
 		case "Bearer good":
@@ -104,6 +109,27 @@ func TestForwardAuth(t *testing.T) {
 	}
 }
 
+// TestForwardAuthRedirectNotFollowed: a redirect from the service fails
+// closed, with the default Client and with the caller's.
+func TestForwardAuthRedirectNotFollowed(t *testing.T) {
+	s, _ := authService(t)
+	own := &http.Client{Transport: http.DefaultTransport}
+	for name, c := range map[string]*http.Client{"default client": nil, "caller's client": own} {
+		fa, err := auth.NewForwardAuth(auth.ForwardAuthConfig{URL: s.URL + "/verify", Client: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer redirect")
+		if p, err := fa.Authenticate(r); !errors.Is(err, gateway.ErrUpstreamConnection) {
+			t.Errorf("%s: Authenticate(redirected) = %+v, %v; want ErrUpstreamConnection", name, p, err)
+		}
+	}
+	if own.CheckRedirect != nil {
+		t.Errorf("NewForwardAuth changed the caller's Client")
+	}
+}
+
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
@@ -130,6 +156,34 @@ func TestForwardAuthTimeout(t *testing.T) {
 			if took := time.Since(start); w.Code != 504 || took != tt.want {
 				t.Errorf("Timeout %v: got %d after %v; want 504 after %v", tt.timeout, w.Code, took, tt.want)
 			}
+		}
+	})
+}
+
+// TestForwardAuthRequestDeadline: when the request's own deadline (a
+// server's or a timeout middleware's in front) passes while the service
+// thinks, the client gets 504 with no challenge, not 401.
+func TestForwardAuthRequestDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hang := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			<-r.Context().Done()
+			return nil, r.Context().Err()
+		})}
+		fa, err := auth.NewForwardAuth(auth.ForwardAuthConfig{URL: "http://auth.internal/verify", Client: hang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer good")
+		ctx, cancel := context.WithTimeout(r.Context(), 50*time.Millisecond)
+		defer cancel()
+		r = r.WithContext(ctx)
+		if _, err := fa.Authenticate(r); !errors.Is(err, gateway.ErrUpstreamTimeout) {
+			t.Errorf("Authenticate past the request's deadline = %v; want ErrUpstreamTimeout", err)
+		}
+		w := serve(auth.Require(fa)(echo), r)
+		if w.Code != 504 || w.Header().Get("WWW-Authenticate") != "" {
+			t.Errorf("got %d with challenge %q; want 504 and none", w.Code, w.Header().Get("WWW-Authenticate"))
 		}
 	})
 }

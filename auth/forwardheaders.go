@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/textproto"
 	"sort"
@@ -23,12 +24,21 @@ import (
 // strings space-separated. A header whose value is empty, or would hold a
 // control byte, is not set.
 //
+// A list element is sent only if it is printable ASCII with no white
+// space, '"', '\' or the list's separator (',' for roles): others are left
+// out, so that a role "viewer,admin" cannot reach the upstream as two
+// roles, one of which the gateway never granted.
+//
 // Every inbound copy of each header is removed from every request before
 // the Authenticators are asked, whether the request turns out anonymous or
 // the source is missing, so that no client can spoof them. A header whose
 // name differs from a configured one only by case or by '_' for '-' is
 // removed too, since some upstreams (CGI-style ones) read X_User_Id as
-// X-User-Id.
+// X-User-Id. Their names are removed from the Connection header, which
+// would otherwise make a proxy drop the headers set from the Principal.
+// They are removed from the request's trailers as well, which
+// a proxy sends on: up front, and when the body has been read to its end
+// (when the server adds the trailers it received, declared or not).
 type ForwardHeaders map[string]string
 
 // forwarder is compiled [ForwardHeaders].
@@ -113,19 +123,104 @@ func sameName(a, b string) bool {
 	return true
 }
 
-// strip removes every copy of the configured headers from h.
+// strip removes every copy of the configured headers from h, and their
+// names from its Connection header: a proxy removes the headers that
+// Connection names, and would so remove the ones set from the Principal.
 func (f *forwarder) strip(h http.Header) {
 	if f == nil {
 		return
 	}
 	for k := range h {
-		for _, n := range f.names {
-			if sameName(k, n) {
-				delete(h, k)
-				break
+		if f.named(k) {
+			delete(h, k)
+		}
+	}
+	if conn := h["Connection"]; len(conn) > 0 && f.namedIn(conn) {
+		h["Connection"] = f.withoutNamed(conn)
+		if len(h["Connection"]) == 0 {
+			delete(h, "Connection")
+		}
+	}
+}
+
+// named reports whether k is one of the configured names, but for case
+// and '_' for '-'.
+func (f *forwarder) named(k string) bool {
+	for _, n := range f.names {
+		if sameName(k, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// namedIn reports whether a token of the comma-separated lists vs is one
+// of the configured names. It does not allocate.
+func (f *forwarder) namedIn(vs []string) bool {
+	for _, v := range vs {
+		for v != "" {
+			var tok string
+			tok, v, _ = strings.Cut(v, ",")
+			if f.named(strings.TrimSpace(tok)) {
+				return true
 			}
 		}
 	}
+	return false
+}
+
+// withoutNamed returns vs without the tokens that are configured names,
+// and without the values left empty.
+func (f *forwarder) withoutNamed(vs []string) []string {
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		var keep []string
+		for tok := range strings.SplitSeq(v, ",") {
+			if tok = strings.TrimSpace(tok); tok != "" && !f.named(tok) {
+				keep = append(keep, tok)
+			}
+		}
+		if len(keep) > 0 {
+			out = append(out, strings.Join(keep, ", "))
+		}
+	}
+	return out
+}
+
+// stripTrailer removes the configured headers from r's trailers, now and
+// when its body ends: the server adds every trailer it receives, declared
+// or not, to r.Trailer at the end of a chunked body, and a proxy sends
+// r.Trailer on. A request that can carry no trailer costs nothing.
+func (f *forwarder) stripTrailer(r *http.Request) {
+	if f == nil || r.Body == nil || r.Body == http.NoBody ||
+		(r.Trailer == nil && len(r.TransferEncoding) == 0) {
+		return
+	}
+	f.strip(r.Trailer)
+	r.Body = &trailerStripper{ReadCloser: r.Body, f: f, r: r}
+}
+
+// trailerStripper is a request body that removes the forwarded headers
+// from the request's trailers once the body is read to its end, before its
+// reader sees the end, and when it is closed.
+type trailerStripper struct {
+	io.ReadCloser
+	f *forwarder
+	r *http.Request
+}
+
+func (b *trailerStripper) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.f.strip(b.r.Trailer) // the trailers are in at io.EOF
+	}
+	return n, err
+}
+
+func (b *trailerStripper) Close() error {
+	err := b.ReadCloser.Close()
+	b.f.strip(b.r.Trailer)
+	return err
 }
 
 // set sets the configured headers from p.
@@ -153,9 +248,9 @@ func sourceValue(p *Principal, src string) string {
 	case "method":
 		return p.Method
 	case "scope", "scopes":
-		return strings.Join(p.Scopes, " ")
+		return joinElements(p.Scopes, ' ')
 	case "roles":
-		return strings.Join(p.Roles, ",")
+		return joinElements(p.Roles, ',')
 	}
 	switch v := p.Claims[src].(type) {
 	case string:
@@ -171,12 +266,12 @@ func sourceValue(p *Principal, src string) string {
 	case fmt.Stringer:
 		return v.String() // json.Number among others
 	case []string:
-		return strings.Join(v, " ")
+		return joinElements(v, ' ')
 	case []any:
 		var b strings.Builder
 		for _, e := range v {
 			s, ok := e.(string)
-			if !ok {
+			if !ok || !listElement(s, ' ') {
 				continue
 			}
 			if b.Len() > 0 {
@@ -187,4 +282,44 @@ func sourceValue(p *Principal, src string) string {
 		return b.String()
 	}
 	return ""
+}
+
+// listElement reports whether s can be an element of a list separated by
+// sep: not empty, printable ASCII, no space, '"', '\' or sep (the
+// scope-token of RFC 6749 section 3.3, less sep).
+func listElement(s string, sep byte) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '\\' || c == sep {
+			return false
+		}
+	}
+	return true
+}
+
+// joinElements joins the elements of list that are [listElement]s with
+// sep, leaving out the others, so that no element reads as two.
+func joinElements(list []string, sep byte) string {
+	n := 0
+	for _, e := range list {
+		if listElement(e, sep) {
+			n++
+		}
+	}
+	if n == len(list) {
+		return strings.Join(list, string(rune(sep)))
+	}
+	var b strings.Builder
+	for _, e := range list {
+		if !listElement(e, sep) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(sep)
+		}
+		b.WriteString(e)
+	}
+	return b.String()
 }

@@ -97,6 +97,28 @@ func TestForwardHeadersValueInjection(t *testing.T) {
 	}
 }
 
+// TestForwardHeadersListInjection: a list element that holds the list's
+// separator, white space or a character outside its grammar is left out,
+// so that no element reaches the upstream as two.
+func TestForwardHeadersListInjection(t *testing.T) {
+	p := &auth.Principal{
+		Subject: "bob",
+		Roles:   []string{"viewer,admin", "ops", "a b", "x\ty", ""},
+		Scopes:  []string{"read admin:all", "write", "q\"uote", "https://api.example.org/read"},
+		Claims:  map[string]any{"groups": []any{"eng staff", "eng", "tab\tbed"}},
+	}
+	h := upstreamHeaders(t, static{p: p}, false, httptest.NewRequest("GET", "/", nil))
+	for k, want := range map[string]string{"X-Roles": "ops", "X-Scopes": "write https://api.example.org/read", "X-Groups": "eng"} {
+		if got := h.Get(k); got != want {
+			t.Errorf("upstream %s = %q; want %q", k, got, want)
+		}
+	}
+	p = &auth.Principal{Subject: "bob", Roles: []string{"viewer,admin"}}
+	if h := upstreamHeaders(t, static{p: p}, false, httptest.NewRequest("GET", "/", nil)); h["X-Roles"] != nil {
+		t.Errorf("upstream X-Roles = %q; want none (no valid element)", h["X-Roles"])
+	}
+}
+
 func TestForwardHeadersErrors(t *testing.T) {
 	for name, f := range map[string]auth.ForwardHeaders{
 		"invalid name":    {"X User": "sub"},

@@ -29,7 +29,9 @@ type Middleware struct {
 	// the Principal (see [ForwardHeaders]). Inbound copies of each are
 	// removed from every request, anonymous ones included. Nil: none.
 	Forward ForwardHeaders
-	// ErrorHandler writes the refusals: an [*Error] (401 or 403), or an
+	// ErrorHandler writes the refusals: an [*Error] (401 or 403, or 503
+	// when an Authenticator could not decide, as when its store is down:
+	// it then wraps the gateway's ErrAuthUnavailable), or an
 	// Authenticator's failure to decide that wraps the gateway's
 	// ErrUpstreamTimeout or ErrUpstreamConnection (504, 502). The
 	// WWW-Authenticate challenges are set before it is called; the
@@ -107,6 +109,7 @@ type authnHandler struct {
 
 func (h *authnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.fwd.strip(r.Header) // first, whatever happens next: no client sets these
+	h.fwd.stripTrailer(r) // nor sends them as trailers
 	for i, a := range h.auths {
 		p, err := a.Authenticate(r)
 		if err == nil && p == nil {

@@ -165,8 +165,10 @@ var testHookDummy func()
 // every request of the key: read-only. It returns an error wrapping
 // [auth.ErrNoCredentials] when r carries no key, an [*auth.Error]
 // (invalid_token) when the key is refused, and the Store's error when the
-// store fails. With [MemoryStore], or a cached [RedisStore] that holds the
-// key, it allocates nothing.
+// store fails. A key rotated out and still in its overlap is refused like
+// the key that replaced it when that one is suspended or revoked (one
+// more Get per rotation followed). With [MemoryStore], or a cached
+// [RedisStore] that holds the key, it allocates nothing.
 func (a *Authenticator) Authenticate(r *http.Request) (*auth.Principal, error) {
 	key, ok := a.read(r)
 	if !ok {
@@ -203,7 +205,47 @@ func (a *Authenticator) Authenticate(r *http.Request) (*auth.Principal, error) {
 	if !rec.Expires.IsZero() && !time.Now().Before(rec.Expires) {
 		return nil, errExpired
 	}
+	if rec.ReplacedBy != "" {
+		if err := a.replacementOK(r, rec); err != nil {
+			return nil, err
+		}
+	}
 	return rec.Principal(), nil
+}
+
+// maxReplacements bounds the rotations followed from a rotated-out key
+// to its subscription's current key.
+const maxReplacements = 8
+
+// replacementOK checks the keys that replaced rec, during its overlap: a
+// subscription whose current key is suspended or revoked does not go on
+// through a key it rotated out. A replacement that is gone counts as
+// revoked, and a key more than maxReplacements rotations behind as
+// expired.
+func (a *Authenticator) replacementOK(r *http.Request, rec *Record) error {
+	for range maxReplacements {
+		next, err := a.store.Get(r.Context(), rec.ReplacedBy)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return errRevoked
+		case err != nil:
+			return &auth.Error{Status: http.StatusServiceUnavailable, Description: "api key store unavailable", Err: fmt.Errorf("apikey: %w", err)}
+		}
+		switch next.State {
+		case Approved:
+		case Pending:
+			return errPending
+		case Suspended:
+			return errSuspended
+		default:
+			return errRevoked
+		}
+		if next.ReplacedBy == "" {
+			return nil
+		}
+		rec = next
+	}
+	return errExpired
 }
 
 // read returns the key from the first source that has one.

@@ -56,7 +56,7 @@ func BenchmarkAuthenticateRefused(b *testing.B) {
 	m, a := setup(b, nil, apikey.Config{})
 	key, _ := issue(b, m, apikey.Spec{})
 	for name, k := range map[string]string{
-		"wrong-secret": key[:len(key)-1] + "a",
+		"wrong-secret": flip(key, len(key)-1),
 		"unknown-id":   "gw_aaaaaaaaaaaaaaaa_" + key[len(key)-32:],
 	} {
 		b.Run(name, func(b *testing.B) {
@@ -82,11 +82,16 @@ func TestAuthenticateAllocs(t *testing.T) {
 	hdr.Header.Set("X-API-Key", key)
 	query := bearer("")
 	query.URL.RawQuery = "a=1&k=" + key
+	rotated, rec := issue(t, m, apikey.Spec{})
+	if _, _, err := m.Rotate(ctx, rec.ID, time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	for name, r := range map[string]*http.Request{
 		"bearer": bearer(key), "header": hdr, "query": query,
-		"wrong secret": bearer(key[:len(key)-1] + "a"),
-		"unknown id":   bearer("gw_aaaaaaaaaaaaaaaa_" + key[len(key)-32:]),
-		"no key":       bearer("eyJhbGciOiJIUzI1NiJ9"),
+		"rotated out, in its overlap": bearer(rotated),
+		"wrong secret":                bearer(flip(key, len(key)-1)),
+		"unknown id":                  bearer("gw_aaaaaaaaaaaaaaaa_" + key[len(key)-32:]),
+		"no key":                      bearer("eyJhbGciOiJIUzI1NiJ9"),
 	} {
 		if n := testing.AllocsPerRun(100, func() { a.Authenticate(r) }); n != 0 {
 			t.Errorf("Authenticate(%s) allocates %v times; want 0", name, n)

@@ -25,7 +25,10 @@
 // [Manager.Approve]; [Approved] keys work; [Manager.Suspend] refuses one
 // until it is approved again; [Manager.Revoke] refuses it for ever.
 // [Manager.Rotate] issues a new key for the same subscription and lets
-// the old one work for an overlap. Each change is a compare-and-set on the
+// the old one work for an overlap, as long as the new one is approved:
+// suspending or revoking the subscription's current key refuses its older
+// keys too, while revoking an old key leaves the current one working.
+// Each change is a compare-and-set on the
 // record's version, retried on conflict, so that replicas changing the
 // same key lose no change.
 //

@@ -75,3 +75,15 @@ func wantOK(t *testing.T, a *apikey.Authenticator, r *http.Request, rec *apikey.
 }
 
 var ctx = context.Background()
+
+// flip returns s with its i-th byte changed ('a', or 'b' for an 'a'), so
+// that a key's secret is always wrong, never by chance the same.
+func flip(s string, i int) string {
+	b := []byte(s)
+	if b[i] == 'a' {
+		b[i] = 'b'
+	} else {
+		b[i] = 'a'
+	}
+	return string(b)
+}

@@ -54,7 +54,7 @@ func TestLocalCacheTTL(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newLocalCache(time.Second, 2)
 		a := &Record{ID: "a"}
-		c.put(a)
+		c.putIf(a, c.generation())
 		time.Sleep(time.Second - time.Nanosecond)
 		if got := c.get("a"); got != a {
 			t.Fatalf("get(a) before the TTL = %v; want the record", got)
@@ -69,7 +69,7 @@ func TestLocalCacheTTL(t *testing.T) {
 func TestLocalCacheBounded(t *testing.T) {
 	c := newLocalCache(time.Hour, 2)
 	for _, id := range []string{"a", "b", "c", "d"} {
-		c.put(&Record{ID: id})
+		c.putIf(&Record{ID: id}, c.generation())
 	}
 	if len(c.entries) != 2 || c.get("d") == nil {
 		t.Fatalf("cache holds %d entries (d: %v); want 2, d among them", len(c.entries), c.get("d"))
@@ -77,5 +77,21 @@ func TestLocalCacheBounded(t *testing.T) {
 	c.drop("d")
 	if c.get("d") != nil {
 		t.Errorf("get(d) after drop is not nil")
+	}
+}
+
+// TestLocalCachePutAfterDrop: a record read before a drop is not cached
+// after it.
+func TestLocalCachePutAfterDrop(t *testing.T) {
+	c := newLocalCache(time.Hour, 2)
+	gen := c.generation() // a Get notes it, then reads the old record
+	c.drop("a")           // a change through this store
+	c.putIf(&Record{ID: "a"}, gen)
+	if c.get("a") != nil {
+		t.Errorf("get(a) = the record read before the drop; want nil")
+	}
+	c.putIf(&Record{ID: "a"}, c.generation())
+	if c.get("a") == nil {
+		t.Errorf("get(a) = nil after a put with no drop since; want the record")
 	}
 }

@@ -152,7 +152,9 @@ func (m *Manager) update(ctx context.Context, id string, change func(*Record) er
 // tenant, plan, scopes, roles, name, state and expiry, and makes the old
 // key expire after overlap (at once for 0), so that clients can move to
 // the new key meanwhile. It returns the new key, shown this once.
-// Rotating a revoked key, or one already rotated, fails.
+// Rotating a revoked key, or one already rotated, fails, as does a
+// rotation during which the key's state changed (the new key is then
+// deleted).
 func (m *Manager) Rotate(ctx context.Context, id string, overlap time.Duration) (key string, rec *Record, err error) {
 	if overlap < 0 {
 		return "", nil, fmt.Errorf("apikey: Rotate: negative overlap %v", overlap)
@@ -174,6 +176,12 @@ func (m *Manager) Rotate(ctx context.Context, id string, overlap time.Duration) 
 	err = m.update(ctx, id, func(r *Record) error {
 		if r.ReplacedBy != "" {
 			return fmt.Errorf("%w: %s rotated concurrently", ErrTransition, id)
+		}
+		// The new key took its state from the first read, which may be
+		// stale (a cache) or overtaken (a Revoke or Suspend meanwhile):
+		// the state written with ReplacedBy must be the one copied.
+		if r.State != n.State {
+			return fmt.Errorf("%w: %s became %s during the rotation", ErrTransition, id, r.State)
 		}
 		r.ReplacedBy = rec.ID
 		if r.Expires.IsZero() || end.Before(r.Expires) {

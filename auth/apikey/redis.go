@@ -24,7 +24,8 @@ type RedisConfig struct {
 	// process and served from there, so that most requests make no round
 	// trip. A key revoked or suspended on another replica is still
 	// accepted here for up to CacheTTL: this is the revocation delay.
-	// Changes made through this store drop its own cached copy at once.
+	// Changes made through this store drop its own cached copy at once,
+	// and a read that raced with such a change is not cached.
 	// Default 0: no cache, every Get asks Redis.
 	CacheTTL time.Duration
 	// CacheSize bounds the number of cached records; when full, one
@@ -128,6 +129,10 @@ func (s *RedisStore) Get(ctx context.Context, id string) (*Record, error) {
 	if !ValidID(id) {
 		return nil, ErrNotFound // no round trip for what cannot be stored
 	}
+	var gen uint64
+	if s.cache != nil {
+		gen = s.cache.generation() // before the read: see localCache
+	}
 	vals, err := s.client.HMGet(ctx, s.recordKey(id), "v", "d").Result()
 	if err != nil {
 		return nil, err
@@ -142,7 +147,7 @@ func (s *RedisStore) Get(ctx context.Context, id string) (*Record, error) {
 		return nil, err
 	}
 	if s.cache != nil {
-		s.cache.put(r)
+		s.cache.putIf(r, gen)
 	}
 	return r, nil
 }

@@ -1,7 +1,9 @@
 package apikey_test
 
 import (
+	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -75,4 +77,73 @@ func TestRotateRevokedFails(t *testing.T) {
 	if _, _, err := m.Rotate(ctx, rec.ID, -time.Minute); err == nil {
 		t.Errorf("Rotate(negative overlap) succeeded")
 	}
+}
+
+// revokeOnCreate is a Store that revokes victim once a record is created:
+// a revocation that lands while Rotate runs, between its read and its
+// update of the old key.
+type revokeOnCreate struct {
+	apikey.Store
+	m      *apikey.Manager
+	victim string
+	once   atomic.Bool
+}
+
+func (s *revokeOnCreate) Create(ctx context.Context, r *apikey.Record) error {
+	if err := s.Store.Create(ctx, r); err != nil {
+		return err
+	}
+	if s.once.CompareAndSwap(false, true) {
+		return s.m.Revoke(ctx, s.victim)
+	}
+	return nil
+}
+
+// TestRotateRacesRevoke: a key revoked while Rotate runs gets no
+// replacement, and the new key issued meanwhile is deleted.
+func TestRotateRacesRevoke(t *testing.T) {
+	mem := apikey.NewMemoryStore()
+	plain, a := setup(t, mem, apikey.Config{})
+	_, rec := issue(t, plain, apikey.Spec{})
+	m, _ := setup(t, &revokeOnCreate{Store: mem, m: plain, victim: rec.ID}, apikey.Config{})
+	newKey, _, err := m.Rotate(ctx, rec.ID, time.Hour)
+	if !errors.Is(err, apikey.ErrTransition) {
+		t.Fatalf("Rotate(revoked meanwhile) = %q, %v; want ErrTransition", newKey, err)
+	}
+	recs, err := mem.List(ctx, "")
+	if err != nil || len(recs) != 1 || recs[0].ID != rec.ID || recs[0].State != apikey.Revoked {
+		t.Errorf("records after the failed Rotate: %v, %v; want only %s, revoked", recs, err, rec.ID)
+	}
+	if newKey != "" {
+		wantRefused(t, a, bearer(newKey), apikey.ErrInvalidKey, "invalid api key")
+	}
+}
+
+// TestRotatedKeyFollowsReplacement: during the overlap, the old key of a
+// rotated subscription is refused when the current key is suspended or
+// revoked, and works again when it is approved again.
+func TestRotatedKeyFollowsReplacement(t *testing.T) {
+	m, a := setup(t, nil, apikey.Config{})
+	oldKey, old := issue(t, m, apikey.Spec{})
+	_, mid, err := m.Rotate(ctx, old.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cur, err := m.Rotate(ctx, mid.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOK(t, a, bearer(oldKey), old)
+	if err := m.Suspend(ctx, cur.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(t, a, bearer(oldKey), apikey.ErrSuspended, "api key suspended") // two rotations back
+	if err := m.Approve(ctx, cur.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantOK(t, a, bearer(oldKey), old)
+	if err := m.Revoke(ctx, cur.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(t, a, bearer(oldKey), apikey.ErrRevoked, "api key revoked")
 }
