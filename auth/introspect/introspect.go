@@ -214,7 +214,7 @@ func New(cfg Config) (*Introspector, error) {
 	case cfg.BearerToken != "" && (cfg.ClientID != "" || cfg.ClientSecret != ""):
 		return nil, errors.New("introspect: set either BearerToken or ClientID and ClientSecret, not both")
 	case cfg.BearerToken != "":
-		if !isB64Token(cfg.BearerToken) {
+		if !auth.IsB64Token(cfg.BearerToken) {
 			return nil, errors.New("introspect: BearerToken holds characters a bearer token may not (RFC 6750 section 2.1)")
 		}
 		in.authz = "Bearer " + cfg.BearerToken

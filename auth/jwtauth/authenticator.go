@@ -244,25 +244,25 @@ func (a *Authenticator) Authenticate(r *http.Request) (*auth.Principal, error) {
 // bearer reads the token of "Authorization: Bearer <token>" without
 // allocating.
 func bearer(h http.Header) (string, error) {
-	vals := h["Authorization"] // canonical key: no allocation, unlike a non-canonical Get
-	if len(vals) == 0 {
-		return "", auth.ErrNoCredentials
+	tok, err := auth.BearerToken(h)
+	switch {
+	case err == nil, errors.Is(err, auth.ErrNoCredentials):
+		return tok, err
+	case errors.Is(err, auth.ErrBearerDuplicate):
+		return "", errDuplicateHeader
+	case errors.Is(err, auth.ErrBearerEmpty):
+		return "", errEmptyToken
 	}
-	v := vals[0]
-	const scheme = "Bearer"
-	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) ||
-		len(v) > len(scheme) && v[len(scheme)] != ' ' {
-		return "", auth.ErrNoCredentials // another scheme, for another Authenticator
-	}
-	if len(vals) > 1 {
-		return "", invalidRequest("more than one Authorization header")
-	}
-	tok := strings.Trim(v[len(scheme):], " ")
-	if tok == "" {
-		return "", invalidRequest("empty bearer token")
-	}
-	return tok, nil
+	return "", errMalformedHeader
 }
+
+// The refusals of a malformed Authorization header, made once so that
+// refusing allocates nothing.
+var (
+	errDuplicateHeader = invalidRequest("more than one Authorization header")
+	errEmptyToken      = invalidRequest("empty bearer token")
+	errMalformedHeader = invalidToken("malformed token", ErrMalformed)
+)
 
 // header is the part of a JOSE header that is checked before the
 // signature.
