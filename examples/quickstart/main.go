@@ -21,7 +21,10 @@ import (
 	"time"
 
 	"github.com/vivremotion/gateway"
+	"github.com/vivremotion/gateway/auth"
+	"github.com/vivremotion/gateway/auth/apikey"
 	"github.com/vivremotion/gateway/balancer"
+	"github.com/vivremotion/gateway/ratelimit"
 )
 
 func main() {
@@ -36,13 +39,13 @@ func main() {
 }
 
 // run starts the demo backends and the gateway, calls ready with the
-// gateway's address, and serves until ctx is done.
-func run(ctx context.Context, listen string, ready func(addr string)) error {
+// gateway's address and a demo API key, and serves until ctx is done.
+func run(ctx context.Context, listen string, ready func(addr, key string)) error {
 	b, err := startBackends(ctx)
 	if err != nil {
 		return err
 	}
-	gw, err := newGateway(b, slog.Default())
+	gw, key, err := newGateway(b, slog.Default())
 	if err != nil {
 		return err
 	}
@@ -50,7 +53,7 @@ func run(ctx context.Context, listen string, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	ready(ln.Addr().String())
+	ready(ln.Addr().String(), key)
 	return (&gateway.Server{Handler: gw}).Serve(ctx, ln)
 }
 
@@ -62,26 +65,27 @@ type backends struct {
 	canary string // greeting service, next version
 }
 
-// newGateway assembles the gateway: global middleware, then routes.
-func newGateway(b backends, logger *slog.Logger) (*gateway.Gateway, error) {
+// newGateway assembles the gateway: global middleware, then routes. It
+// returns the API key it issued for the demo account.
+func newGateway(b backends, logger *slog.Logger) (*gateway.Gateway, string, error) {
 	gw := gateway.New(gateway.Config{Logger: logger})
 	gw.Use(accessLog(logger))
 
 	users, err := balancer.NewPool(b.users...)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	orders, err := balancer.NewPool(b.orders)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	stable, err := balancer.NewPool(b.stable)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	canary, err := balancer.NewPool(b.canary)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 
 	// One path parameter, round robin over two instances.
@@ -98,14 +102,61 @@ func newGateway(b backends, logger *slog.Logger) (*gateway.Gateway, error) {
 		Sticky: gateway.Sticky{Header: "X-Variant"},
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// A handler of the gateway's own.
 	gw.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintln(w, `{"status":"ok"}`)
 	})
-	return gw, nil
+	// An API behind API keys, limited per subscription by its plan.
+	key, account, err := accountAPI()
+	if err != nil {
+		return nil, "", err
+	}
+	gw.Handle("GET /v1/account", account)
+	return gw, key, nil
+}
+
+// accountAPI returns a handler that tells the caller who it is, behind
+// API keys and a rate limit chosen by plan (free: 5 requests a minute),
+// and the key it issued for a demo subscription on the free plan.
+func accountAPI() (string, http.Handler, error) {
+	store := apikey.NewMemoryStore()
+	keys, err := apikey.NewManager(store, apikey.ManagerConfig{})
+	if err != nil {
+		return "", nil, err
+	}
+	key, _, err := keys.Issue(context.Background(), apikey.Spec{Tenant: "demo", Plan: "free", Name: "quickstart"})
+	if err != nil {
+		return "", nil, err
+	}
+	authn, err := apikey.New(apikey.Config{Store: store})
+	if err != nil {
+		return "", nil, err
+	}
+	free, err := ratelimit.NewGCRA(ratelimit.PerMinute(5), ratelimit.Options{})
+	if err != nil {
+		return "", nil, err
+	}
+	other, err := ratelimit.NewGCRA(ratelimit.PerMinute(1), ratelimit.Options{})
+	if err != nil {
+		return "", nil, err
+	}
+	limit, err := ratelimit.NewMiddleware(ratelimit.Middleware{
+		Tiers:        &ratelimit.Tiers{Of: auth.PlanOf, Limits: map[string]ratelimit.Limiter{"free": free}, Default: other},
+		Key:          auth.KeySubject,
+		ErrorHandler: gateway.WriteError,
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	me := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := auth.PrincipalFrom(r.Context())
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{"tenant": p.Tenant, "plan": p.Plan, "subscription": p.Subject})
+	})
+	return key, gateway.Chain(auth.Require(authn), limit)(me), nil
 }
 
 // accessLog logs one line per request, 404s and 405s included.
@@ -184,7 +235,7 @@ func serveDemo(ctx context.Context, name string) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
-func printUsage(addr string) {
+func printUsage(addr, key string) {
 	fmt.Printf(`gateway listening on http://%[1]s
 try:
   curl http://%[1]s/v1/users/42                          # round robin over users-1 and users-2
@@ -193,6 +244,9 @@ try:
   curl -H 'X-Variant: canary' http://%[1]s/v1/greeting   # choose the canary
   curl http://%[1]s/healthz                              # the gateway's own handler
   curl -i http://%[1]s/nope                              # 404 as JSON
+  curl -i http://%[1]s/v1/account                        # 401: an API key is needed
+  curl -i -H 'Authorization: Bearer %[2]s' http://%[1]s/v1/account
+                                                         # the demo key: 5 a minute, then 429
 press Ctrl-C to stop
-`, addr)
+`, addr, key)
 }

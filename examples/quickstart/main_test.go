@@ -19,7 +19,7 @@ func TestQuickstart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := newGateway(b, slog.New(slog.DiscardHandler))
+	gw, key, err := newGateway(b, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,5 +67,20 @@ func TestQuickstart(t *testing.T) {
 	}
 	if status, m := get("/nope"); status != 404 || m["error"] == nil {
 		t.Errorf("GET /nope = %d %v; want a 404 JSON error", status, m)
+	}
+	if status, m := get("/v1/account"); status != 401 || m["error"] == nil {
+		t.Errorf("GET /v1/account without a key = %d %v; want a 401 JSON error", status, m)
+	}
+	if status, _ := get("/v1/account", "Authorization", "Bearer "+key+"x"); status != 401 {
+		t.Errorf("GET /v1/account with a wrong key = %d; want 401", status)
+	}
+	for i := range 6 {
+		status, m := get("/v1/account", "Authorization", "Bearer "+key)
+		switch {
+		case i < 5 && (status != 200 || m["tenant"] != "demo" || m["plan"] != "free"):
+			t.Errorf("GET /v1/account #%d with the demo key = %d %v; want 200 for tenant demo on plan free", i+1, status, m)
+		case i == 5 && status != 429:
+			t.Errorf("GET /v1/account #6 = %d %v; want 429: the free plan allows 5 a minute", status, m)
+		}
 	}
 }
