@@ -56,10 +56,12 @@
 //
 // To spare an endpoint in trouble, at most [Config.MaxInflight] calls (64
 // by default) are under way at once: a request that would start one more
-// fails at once with 503 ([ErrTooManyCalls]). After a failed call, for
+// fails at once with 503 ([ErrTooManyCalls]). After a call that found the
+// endpoint in trouble (unreachable, too slow, 5xx or 429), for
 // [Config.FailureCooldown] (1s by default), requests for tokens not in
 // the cache fail at once with 503 ([ErrCoolingDown]) instead of calling;
-// cached tokens are still served. Both errors wrap [ErrUnavailable] too.
+// cached tokens are still served. A 4xx or a malformed answer fails its
+// own call only, so that no single token can lock the others out. Both errors wrap [ErrUnavailable] too.
 //
 // # Cache
 //

@@ -103,11 +103,13 @@ type Config struct {
 	// request that would start one more fails at once with 503
 	// ([ErrTooManyCalls]). Default 64; it may not be negative.
 	MaxInflight int
-	// FailureCooldown is how long after a failed call (the endpoint down,
-	// too slow, or answering badly) requests for tokens not cached fail at
-	// once with 503 ([ErrCoolingDown]) instead of calling, so that a
-	// struggling endpoint is not flooded. Cached answers are still served.
-	// Default 1s; negative turns it off.
+	// FailureCooldown is how long after a call that found the endpoint in
+	// trouble (unreachable, too slow, a 5xx or 429 answer) requests for
+	// tokens not cached fail at once with 503 ([ErrCoolingDown]) instead of
+	// calling, so that a struggling endpoint is not flooded. Cached answers
+	// are still served. A 4xx or an answer that is not an introspection
+	// response fails that call alone: a token crafted to provoke one must
+	// not lock every other token out. Default 1s; negative turns it off.
 	FailureCooldown time.Duration
 }
 
@@ -351,20 +353,40 @@ func (in *Introspector) introspect(ctx context.Context, k *key, token string) an
 	defer cancel()
 	resp, err := in.call(ctx, token)
 	if err != nil {
-		in.failed()
+		if troubled(err) {
+			in.failed()
+		}
 		return answer{err: unavailable(err)}
 	}
 	now = time.Now()
 	p, refusal, until := in.judge(resp, now)
 	switch {
 	case p == nil && until.IsZero():
-		in.failed() // an answer that is not one
+		// An answer that is not one: a failure, but of this call alone,
+		// which one token could provoke; no cooldown for the others.
 	case p != nil:
 		in.positive.put(k, answer{p: p}, until)
 	case !until.IsZero():
 		in.negative.put(k, answer{err: refusal}, until)
 	}
 	return answer{p: p, err: refusal}
+}
+
+// statusError is an endpoint's answer with a status other than 200.
+type statusError int
+
+func (e statusError) Error() string { return fmt.Sprintf("endpoint answered %d", int(e)) }
+
+// troubled reports whether err, a failed call's, says the endpoint itself
+// is in trouble (unreachable, too slow, 5xx, 429), which starts the
+// cooldown. A 4xx answers the call alone: one crafted token could provoke
+// it, and must not lock every other token out.
+func troubled(err error) bool {
+	var st statusError
+	if errors.As(err, &st) {
+		return st >= 500 || st == http.StatusTooManyRequests
+	}
+	return true
 }
 
 // failed starts the cooldown after a failed call.
@@ -399,7 +421,7 @@ func (in *Introspector) call(ctx context.Context, token string) (map[string]any,
 	if res.StatusCode != http.StatusOK {
 		// Drain a little so the connection may be reused; never quote it.
 		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 4<<10))
-		return nil, fmt.Errorf("endpoint answered %d", res.StatusCode)
+		return nil, statusError(res.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(res.Body, in.maxBody+1))
 	if err != nil {
