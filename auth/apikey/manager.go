@@ -190,8 +190,20 @@ func (m *Manager) Rotate(ctx context.Context, id string, overlap time.Duration) 
 		return nil
 	})
 	if err != nil {
+		// An error that refused the update is final. Any other (a reply
+		// lost after the store wrote) leaves it unknown whether the old
+		// key now points at the new one: read it again, since deleting a
+		// new key the old one points at would lock the subscription out.
+		bg := context.WithoutCancel(ctx)
+		if !errors.Is(err, ErrTransition) && !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound) {
+			if cur, gerr := m.store.Get(bg, id); gerr == nil && cur.ReplacedBy == rec.ID {
+				return key, rec, nil
+			}
+		}
 		// The new key must not outlive a failed rotation.
-		m.store.Delete(context.WithoutCancel(ctx), rec.ID)
+		if derr := m.store.Delete(bg, rec.ID); derr != nil && !errors.Is(derr, ErrNotFound) {
+			return "", nil, fmt.Errorf("%w (and the new key %s could not be deleted: %v)", err, rec.ID, derr)
+		}
 		return "", nil, err
 	}
 	return key, rec, nil
