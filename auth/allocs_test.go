@@ -29,6 +29,15 @@ func TestMiddlewareAllocs(t *testing.T) {
 	h := auth.Require(none, static{p: alice})(nop)
 	w, r := httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil)
 	checkAllocs(t, "Require", 2, func() { h.ServeHTTP(w, r) })
+	// Two forwarded headers: one value slice each, as net/http's
+	// Header.Set makes.
+	fw, err := auth.NewMiddleware(auth.Middleware{Authenticators: []auth.Authenticator{static{p: alice}},
+		Forward: auth.ForwardHeaders{"X-User-Id": "sub", "X-Tenant": "tenant"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = fw(nop)
+	checkAllocs(t, "Require with 2 forwarded headers", 4, func() { h.ServeHTTP(w, r) })
 	// Optional, anonymous: nothing at all.
 	mw, _ := auth.NewMiddleware(auth.Middleware{Authenticators: []auth.Authenticator{none}, Optional: true})
 	h = mw(nop)
