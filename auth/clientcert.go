@@ -130,7 +130,7 @@ func (cc *ClientCert) allowed(c *x509.Certificate) bool {
 	for _, u := range c.URIs {
 		s := u.String()
 		for _, allow := range a.AllowURIs {
-			if s == allow || strings.HasSuffix(allow, "/") && strings.HasPrefix(s, allow) && !climbs(s) {
+			if s == allow || strings.HasSuffix(allow, "/") && underPrefix(s, allow) {
 				return true
 			}
 		}
@@ -138,30 +138,28 @@ func (cc *ClientCert) allowed(c *x509.Certificate) bool {
 	return false
 }
 
-// climbs reports whether the URI s could read as one outside a prefix it
-// starts with: it has a dot segment ("." or ".."), a percent-encoded dot,
-// slash or backslash, or a backslash.
-func climbs(s string) bool {
-	for i := 0; i+2 < len(s); i++ {
-		if s[i] == '%' {
-			switch strings.ToLower(s[i+1 : i+3]) {
-			case "2e", "2f", "5c":
-				return true
+// underPrefix reports whether the URI s lies under allow, a prefix that
+// ends in "/": what follows it is one or more path segments of letters,
+// digits, '.', '_' and '-' (the characters of a SPIFFE ID's path), none
+// of them "." or "..". Anything else (a query, a fragment, a percent
+// escape, ';', a backslash, an empty segment) is refused rather than
+// judged, so that no reader can take s to climb out of the prefix.
+func underPrefix(s, allow string) bool {
+	if !strings.HasPrefix(s, allow) || len(s) == len(allow) {
+		return false
+	}
+	for seg := range strings.SplitSeq(s[len(allow):], "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+				return false
 			}
 		}
 	}
-	if strings.IndexByte(s, '\\') >= 0 {
-		return true
-	}
-	if i := strings.IndexAny(s, "?#"); i >= 0 {
-		s = s[:i]
-	}
-	for seg := range strings.SplitSeq(s, "/") {
-		if seg == "." || seg == ".." {
-			return true
-		}
-	}
-	return false
+	return true
 }
 
 func (cc *ClientCert) principal(c *x509.Certificate) *Principal {

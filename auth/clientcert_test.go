@@ -105,6 +105,8 @@ func TestClientCert(t *testing.T) {
 	climbDots := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "x"}, URIs: spiffe("spiffe://example.org/ns/prod/../admin/sa/root")})
 	climbSlash := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "x"}, URIs: spiffe("spiffe://example.org/ns/prod/..%2Fadmin")})
 	climbEncDots := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "x"}, URIs: spiffe("spiffe://example.org/ns/prod/%2e%2e/admin")})
+	climbSemicolon := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "x"}, URIs: spiffe("spiffe://example.org/ns/prod/..;/admin")})
+	climbDoubleEnc := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "x"}, URIs: spiffe("spiffe://example.org/ns/prod/%252e%252e/admin")})
 	expired := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "alice"}, NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: time.Now().Add(-time.Hour)})
 
 	for _, tt := range []struct {
@@ -131,6 +133,8 @@ func TestClientCert(t *testing.T) {
 		{"URI prefix escaped by dot segments", auth.ClientCertConfig{AllowURIs: []string{"spiffe://example.org/ns/prod/"}}, tls.VerifyClientCertIfGiven, &climbDots, 403, ""},
 		{"URI prefix escaped by an encoded slash", auth.ClientCertConfig{AllowURIs: []string{"spiffe://example.org/ns/prod/"}}, tls.VerifyClientCertIfGiven, &climbSlash, 403, ""},
 		{"URI prefix escaped by encoded dots", auth.ClientCertConfig{AllowURIs: []string{"spiffe://example.org/ns/prod/"}}, tls.VerifyClientCertIfGiven, &climbEncDots, 403, ""},
+		{"URI prefix escaped by a semicolon segment", auth.ClientCertConfig{AllowURIs: []string{"spiffe://example.org/ns/prod/"}}, tls.VerifyClientCertIfGiven, &climbSemicolon, 403, ""},
+		{"URI prefix escaped by double-encoded dots", auth.ClientCertConfig{AllowURIs: []string{"spiffe://example.org/ns/prod/"}}, tls.VerifyClientCertIfGiven, &climbDoubleEnc, 403, ""},
 		{"not on the allow-lists", auth.ClientCertConfig{AllowURIs: []string{"spiffe://example.org/ns/dev/"}, AllowCommonNames: []string{"bob"}}, tls.VerifyClientCertIfGiven, &web, 403, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

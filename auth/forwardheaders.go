@@ -190,10 +190,12 @@ func (f *forwarder) withoutNamed(vs []string) []string {
 // stripTrailer removes the configured headers from r's trailers, now and
 // when its body ends: the server adds every trailer it receives, declared
 // or not, to r.Trailer at the end of a chunked body, and a proxy sends
-// r.Trailer on. A request that can carry no trailer costs nothing.
+// r.Trailer on. A request whose body has a known length and no declared
+// trailer can carry none, and costs nothing; any other body (chunked, or
+// of unknown length, as over HTTP/2 and HTTP/3) is wrapped.
 func (f *forwarder) stripTrailer(r *http.Request) {
 	if f == nil || r.Body == nil || r.Body == http.NoBody ||
-		(r.Trailer == nil && len(r.TransferEncoding) == 0) {
+		(r.Trailer == nil && len(r.TransferEncoding) == 0 && r.ContentLength >= 0) {
 		return
 	}
 	f.strip(r.Trailer)

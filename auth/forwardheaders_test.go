@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -132,5 +133,45 @@ func TestForwardHeadersErrors(t *testing.T) {
 		if _, err := auth.NewMiddleware(auth.Middleware{Authenticators: []auth.Authenticator{none}, Forward: f}); err == nil {
 			t.Errorf("Forward %s: nil error; want one", name)
 		}
+	}
+}
+
+// lateTrailerBody fills its request's trailers when it ends, as a server
+// that takes trailers it was not told of (over HTTP/3, say) may.
+type lateTrailerBody struct {
+	r    *http.Request
+	done bool
+}
+
+func (b *lateTrailerBody) Read(p []byte) (int, error) {
+	if !b.done {
+		b.done = true
+		b.r.Trailer = http.Header{"X-User-Id": {"admin"}}
+	}
+	return 0, io.EOF
+}
+func (b *lateTrailerBody) Close() error { return nil }
+
+// TestForwardHeadersLateTrailer: a body of unknown length with no declared
+// trailer may still end with trailers; a forwarded name among them is
+// removed before the handler sees the end of the body.
+func TestForwardHeadersLateTrailer(t *testing.T) {
+	mw, err := auth.NewMiddleware(auth.Middleware{
+		Authenticators: []auth.Authenticator{static{p: &auth.Principal{Subject: "bob"}}},
+		Forward:        auth.ForwardHeaders{"X-User-Id": "sub"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("POST", "/", nil)
+	r.ContentLength = -1
+	r.Body = &lateTrailerBody{r: r}
+	var trailer http.Header
+	mw(http.HandlerFunc(func(w http.ResponseWriter, in *http.Request) {
+		io.ReadAll(in.Body)
+		trailer = r.Trailer
+	})).ServeHTTP(httptest.NewRecorder(), r)
+	if v := trailer.Get("X-User-Id"); v != "" {
+		t.Errorf("trailer X-User-Id = %q after the body ended; want it removed", v)
 	}
 }
