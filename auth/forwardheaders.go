@@ -54,6 +54,7 @@ var refusedForward = map[string]bool{
 	"Host": true, "Content-Length": true, "Content-Type": true,
 	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true,
 	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+	"Proxy-Authenticate": true, // hop-by-hop: a Proxy drops it
 }
 
 func (f ForwardHeaders) compile() (*forwarder, error) {

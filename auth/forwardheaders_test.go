@@ -127,6 +127,7 @@ func TestForwardHeadersErrors(t *testing.T) {
 		"authorization":   {"authorization": "sub"},
 		"cookie":          {"Cookie": "sub"},
 		"hop by hop":      {"Connection": "sub"},
+		"proxy challenge": {"Proxy-Authenticate": "sub"},
 		"same name twice": {"X-User": "sub", "x-user": "tenant"},
 		"underscore twin": {"X-User": "sub", "X_User": "tenant"},
 	} {
