@@ -11,10 +11,10 @@ import (
 func TestParseCacheControl(t *testing.T) {
 	type want struct {
 		maxAge, sMaxAge, maxStale, minFresh, swr, sie time.Duration
-		maxStaleAny, noCache, noStore, private       bool
-		noCacheFields, privateFields                 string
-		public, mustReval, proxyReval, mustUnd       bool
-		noTransform, immutable, onlyIfCached         bool
+		maxStaleAny, noCache, noStore, private        bool
+		noCacheFields, privateFields                  string
+		public, mustReval, proxyReval, mustUnd        bool
+		noTransform, immutable, onlyIfCached          bool
 	}
 	check := func(t *testing.T, lines []string, w want) {
 		t.Helper()

@@ -312,6 +312,12 @@ var conformance = []struct {
 			[5]any{"2", "4", 10 * time.Minute, true, "1"}
 	}},
 
+	{"3.2/4.2.3", "after a 304 without Age, the age counts from the 304, not the stored Age", func() (any, any) {
+		e := store(pol, get(), res(200, "Cache-Control", "max-age=60", "Age", "50"))
+		n := pol.Freshen(e, res(304, "Date", httpDate(time.Hour)), t0.Add(time.Hour), t0.Add(time.Hour))
+		return [2]any{n.Age(t0.Add(time.Hour)), n.Header.Get("Age")}, [2]any{time.Duration(0), "50"}
+	}},
+
 	// Invalidation (RFC 9111 4.4).
 	{"4.4", "an unsafe method's success invalidates the target URI and same-origin Location, Content-Location", func() (any, any) {
 		rq := req("POST")

@@ -75,15 +75,15 @@ func (p Policy) NewEntry(req *http.Request, res *http.Response, body []byte, req
 		Stored:      responseTime,
 	}
 	e.Vary, e.VaryValues = varyOf(res.Header, req.Header)
-	p.setTimes(e, cc)
+	p.setTimes(e, cc, age(res.Header))
 	return e
 }
 
-// setTimes fills e's Date, AgeValue, Lifetime and Expires from its header,
-// Stored and RequestTime.
-func (p Policy) setTimes(e *Entry, cc Directives) {
+// setTimes fills e's Date, Lifetime and Expires from its header, Stored
+// and RequestTime, and sets its AgeValue.
+func (p Policy) setTimes(e *Entry, cc Directives, ageValue time.Duration) {
 	e.Date = dateOf(e.Header, e.Stored)
-	e.AgeValue = age(e.Header)
+	e.AgeValue = ageValue
 	e.Lifetime, _ = p.FreshnessLifetime(e.Header, e.Status, cc, e.Date)
 	e.Expires = e.Stored.Add(e.Lifetime - correctedInitialAge(e.RequestTime, e.Stored, e.Date, e.AgeValue))
 }

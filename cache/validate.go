@@ -130,12 +130,13 @@ func (p Policy) Freshen(e *Entry, res *http.Response, requestTime, responseTime 
 	n.RequestTime = requestTime
 	n.Stored = responseTime
 	if len(res.Header["Date"]) == 0 {
-		// The stored Date describes the old response: date the update.
+		// The stored Date describes the old response: date the update
+		// (RFC 9110 6.6.1).
 		h["Date"] = []string{responseTime.UTC().Format(http.TimeFormat)}
 	}
-	if len(res.Header["Age"]) == 0 {
-		delete(h, "Age") // the stored Age described the old response too
-	}
-	p.setTimes(&n, p.ResponseDirectives(h))
+	// The Age that counts is the 304's: a stored Age it does not replace
+	// described the old response (4.2.3). Nothing is removed from the
+	// stored header for being absent from the 304 (3.2).
+	p.setTimes(&n, p.ResponseDirectives(h), age(res.Header))
 	return &n
 }
