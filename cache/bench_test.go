@@ -14,7 +14,7 @@ var typicalCC = []string{"public, max-age=300, s-maxage=600, stale-while-revalid
 // hotPath returns a request and the fresh entry that answers it, varying
 // on Accept-Encoding.
 func hotPath() (*http.Request, *cache.Entry) {
-	rq := get("Accept-Encoding", "gzip, br", "Accept", "*/*")
+	rq := get("Accept-Encoding", "gzip, br", "Accept", "*/*", "If-None-Match", `"v0", "v1"`)
 	e := store(pol, rq, res(200, "Cache-Control", typicalCC[0], "Vary", "Accept-Encoding", "Etag", `"v1"`))
 	return rq, e
 }
@@ -104,6 +104,7 @@ func TestHotPathAllocs(t *testing.T) {
 			delete(rq.Header, "Cache-Control")
 		}},
 		{"Matches", func() { _ = e.Matches(rq) }},
+		{"NotModified", func() { _ = cache.NotModified(rq, e) }},
 		{"Status.Append", func() { buf = s.Append(buf[:0]) }},
 	}
 	for _, tt := range tests {

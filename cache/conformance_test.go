@@ -318,6 +318,18 @@ var conformance = []struct {
 		return [2]any{n.Age(t0.Add(time.Hour)), n.Header.Get("Age")}, [2]any{time.Duration(0), "50"}
 	}},
 
+	{"4.3.2", "a client's If-None-Match naming the stored ETag (weakly) is answered 304", func() (any, any) {
+		e := store(pol, get(), res(200, "Cache-Control", "max-age=60", "Etag", `"a"`))
+		return [3]bool{cache.NotModified(get("If-None-Match", `"x", W/"a"`), e), cache.NotModified(get("If-None-Match", `"b"`), e),
+			cache.NotModified(get("If-None-Match", `"b"`, "If-Modified-Since", httpDate(time.Hour)), e)}, [3]bool{true, false, false}
+	}},
+	{"4.3.2", "If-Modified-Since is compared with Last-Modified, else Date", func() (any, any) {
+		lm := store(pol, get(), res(200, "Cache-Control", "max-age=60", "Last-Modified", httpDate(-time.Hour)))
+		noLM := store(pol, get(), res(200, "Cache-Control", "max-age=60"))
+		return [4]bool{cache.NotModified(get("If-Modified-Since", httpDate(-time.Hour)), lm), cache.NotModified(get("If-Modified-Since", httpDate(-2*time.Hour)), lm),
+			cache.NotModified(get("If-Modified-Since", httpDate(0)), noLM), cache.NotModified(get("If-Modified-Since", "yesterday"), lm)}, [4]bool{true, false, true, false}
+	}},
+
 	// Invalidation (RFC 9111 4.4).
 	{"4.4", "an unsafe method's success invalidates the target URI and same-origin Location, Content-Location", func() (any, any) {
 		rq := req("POST")

@@ -21,7 +21,8 @@
 //   - [Entry.Matches] and [SecondaryKey] select among the variants of a
 //     response that has Vary (4.1).
 //   - [SetConditional], [SelectForUpdate] and [Policy.Freshen] validate
-//     stored responses and update them from a 304 (4.3, 3.2).
+//     stored responses and update them from a 304 (4.3, 3.2); [NotModified]
+//     answers a client's own conditional request from an entry (4.3.2).
 //   - [Invalidates] lists the keys an unsafe method's response invalidates
 //     (4.4).
 //   - [Status] writes a Cache-Status member (RFC 9211).
