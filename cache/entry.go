@@ -1,11 +1,3 @@
-// Package cache holds the vocabulary of response caching that the gateway's
-// Proxy consumes: the stored [Entry], the cache [Key] of a request, and the
-// shared-cache rules of RFC 9111 that decide what may be stored and served.
-//
-// The rules here are the conservative core: only GET responses with an
-// explicit freshness lifetime are stored, and only while fresh are they
-// served. What is not stored is forwarded, so a rule that is too strict
-// costs a round trip, never a wrong answer.
 package cache
 
 import (
@@ -14,42 +6,94 @@ import (
 	"time"
 )
 
-// Entry is a stored response.
+// Entry is a stored response. [Policy.NewEntry] fills every field from a
+// response; stores keep it whole and treat it as read-only once stored
+// ([Policy.Freshen] returns a new one rather than changing it).
 type Entry struct {
 	// Status is the response status.
 	Status int
-	// Header is the response header, without hop-by-hop fields.
+	// Header is the response header, without hop-by-hop fields and the
+	// other fields a cache must not store (RFC 9111 3.1).
 	Header http.Header
 	// Body is the whole response body.
 	Body []byte
-	// Stored is when the response was received.
+	// Stored is when the response was received: response_time of RFC
+	// 9111 4.2.3.
 	Stored time.Time
-	// Expires is when the response stops being fresh.
+	// Expires is when the response stops being fresh: Stored plus the
+	// freshness lifetime less the age it had on arrival.
 	Expires time.Time
+
+	// RequestTime is when the request that brought the response was
+	// sent: request_time of RFC 9111 4.2.3. The zero value, in entries
+	// made before it existed, makes [Entry.Age] count from Stored and the
+	// Age header alone.
+	RequestTime time.Time
+	// Date is the response's Date (date_value of RFC 9111 4.2.3), or
+	// Stored when it had none (RFC 9110 6.6.1).
+	Date time.Time
+	// AgeValue is the Age the response arrived with (age_value of RFC 9111
+	// 4.2.3), zero when absent or invalid.
+	AgeValue time.Duration
+	// Lifetime is the freshness lifetime (RFC 9111 4.2.1), explicit or
+	// heuristic.
+	Lifetime time.Duration
+	// Vary lists the canonical names of the request fields the response
+	// varies on (RFC 9111 4.1), nil when it has no Vary, and ["*"] when it
+	// varies on something no request field shows, so it matches nothing.
+	Vary []string
+	// VaryValues holds, for each name in Vary, the request's value of that
+	// field, normalised (lines combined, whitespace around commas removed,
+	// empty members dropped), or [VaryAbsent] when the request had none.
+	VaryValues []string
 }
+
+// VaryAbsent stands in [Entry.VaryValues] for a field the request did not
+// carry: a field value cannot hold a NUL, so it matches no present field
+// (RFC 9111 4.1: an absent field matches only an absent field).
+const VaryAbsent = "\x00"
 
 // Fresh reports whether e may be served without asking the origin at now.
 func (e *Entry) Fresh(now time.Time) bool { return now.Before(e.Expires) }
 
-// Age returns e's age at now, for the Age header: the Age it arrived with
-// (time spent in caches upstream) plus how long it has been stored (RFC
-// 9111 4.2.3).
+// Age returns e's current_age at now (RFC 9111 4.2.3): the corrected
+// initial age (the larger of the apparent age, Stored less Date, and the
+// Age it arrived with plus the response delay, Stored less RequestTime)
+// plus the time it has been resident, now less Stored. A clock that went
+// back counts as no time passed.
 func (e *Entry) Age(now time.Time) time.Duration {
-	a := age(e.Header)
-	if now.After(e.Stored) {
-		a += now.Sub(e.Stored)
+	if e.RequestTime.IsZero() {
+		// An entry made without the inputs of 4.2.3.
+		a := age(e.Header)
+		if now.After(e.Stored) {
+			a += now.Sub(e.Stored)
+		}
+		return a
 	}
-	return a
+	return correctedInitialAge(e.RequestTime, e.Stored, e.Date, e.AgeValue) + nonNegative(now.Sub(e.Stored))
 }
+
+// correctedInitialAge is corrected_initial_age of RFC 9111 4.2.3.
+func correctedInitialAge(requestTime, responseTime, date time.Time, ageValue time.Duration) time.Duration {
+	apparentAge := nonNegative(responseTime.Sub(date))
+	responseDelay := nonNegative(responseTime.Sub(requestTime))
+	correctedAgeValue := ageValue + responseDelay
+	return max(apparentAge, correctedAgeValue)
+}
+
+func nonNegative(d time.Duration) time.Duration { return max(d, 0) }
 
 // Key returns the cache key of r: its method, host and request URI. Hosts
 // are compared case-insensitively.
 func Key(r *http.Request) string {
-	host := strings.ToLower(r.Host)
-	uri := r.URL.RequestURI()
+	return key(r.Method, r.Host, r.URL.RequestURI())
+}
+
+func key(method, host, uri string) string {
+	host = strings.ToLower(host)
 	var b strings.Builder
-	b.Grow(len(r.Method) + len(host) + len(uri) + 2)
-	b.WriteString(r.Method)
+	b.Grow(len(method) + len(host) + len(uri) + 1)
+	b.WriteString(method)
 	b.WriteByte(' ')
 	b.WriteString(host)
 	b.WriteString(uri)

@@ -44,7 +44,7 @@ func TestLookupable(t *testing.T) {
 func TestLifetime(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	date := now.Add(-5 * time.Second).Format(http.TimeFormat)
-	const maxDelta = (1<<31 - 1) * time.Second
+	const maxDelta = (1 << 31) * time.Second // RFC 9111 1.2.2
 	tests := []struct {
 		name      string
 		reqHeader http.Header

@@ -1,0 +1,103 @@
+package cache
+
+import (
+	"strconv"
+	"time"
+)
+
+// Fwd is why a request went forward to the origin, the fwd parameter of
+// Cache-Status (RFC 9211 2.2).
+type Fwd uint8
+
+const (
+	// FwdNone: the request was not forwarded; no fwd parameter.
+	FwdNone Fwd = iota
+	// FwdBypass: the cache was configured not to handle the request.
+	FwdBypass
+	// FwdMethod: the request's method is not cacheable.
+	FwdMethod
+	// FwdURIMiss: nothing was stored for the target URI.
+	FwdURIMiss
+	// FwdVaryMiss: responses were stored, but none for the request's
+	// Vary fields.
+	FwdVaryMiss
+	// FwdMiss: the request was not satisfied by the cache, for another
+	// reason.
+	FwdMiss
+	// FwdRequest: the request's directives asked for it.
+	FwdRequest
+	// FwdStale: the stored response was stale.
+	FwdStale
+	// FwdPartial: only part of the response was stored.
+	FwdPartial
+)
+
+var fwdNames = [...]string{"", "bypass", "method", "uri-miss", "vary-miss", "miss", "request", "stale", "partial"}
+
+// String returns the token of f as Cache-Status writes it, "" for FwdNone.
+func (f Fwd) String() string {
+	if int(f) < len(fwdNames) {
+		return fwdNames[f]
+	}
+	return "miss"
+}
+
+// Status is one member of a Cache-Status field (RFC 9211): what one cache
+// did with one request. The zero value with a Cache name is a bare member
+// (neither hit nor forwarded, which 2.1 reads as a miss).
+type Status struct {
+	// Cache names the cache, a token such as "gateway" (RFC 9211 2).
+	Cache string
+	// Hit: the response came from the cache without going forward
+	// (2.1).
+	Hit bool
+	// Fwd is why the request went forward (2.2).
+	Fwd Fwd
+	// FwdStatus is the status the next hop answered when forwarded, 0 for
+	// none (2.3).
+	FwdStatus int
+	// TTL is the response's remaining freshness, negative when stale;
+	// written in whole seconds when HasTTL (2.4).
+	TTL time.Duration
+	// HasTTL says to write TTL.
+	HasTTL bool
+	// Stored: the forwarded response was stored (2.5).
+	Stored bool
+	// Collapsed: the forwarded request was collapsed with another (2.6).
+	Collapsed bool
+}
+
+// Append appends s, as a Cache-Status member, to dst and returns the
+// extended slice, e.g. "gateway; fwd=stale; fwd-status=304; stored;
+// ttl=60". It allocates only when dst must grow.
+func (s Status) Append(dst []byte) []byte {
+	dst = append(dst, s.Cache...)
+	if s.Hit {
+		dst = append(dst, "; hit"...)
+	}
+	if s.Fwd != FwdNone {
+		dst = append(dst, "; fwd="...)
+		dst = append(dst, s.Fwd.String()...)
+	}
+	if s.FwdStatus != 0 {
+		dst = append(dst, "; fwd-status="...)
+		dst = strconv.AppendInt(dst, int64(s.FwdStatus), 10)
+	}
+	if s.Stored {
+		dst = append(dst, "; stored"...)
+	}
+	if s.Collapsed {
+		dst = append(dst, "; collapsed"...)
+	}
+	if s.HasTTL {
+		dst = append(dst, "; ttl="...)
+		dst = strconv.AppendInt(dst, int64(s.TTL/time.Second), 10)
+	}
+	return dst
+}
+
+// String returns s as a Cache-Status member.
+func (s Status) String() string {
+	var buf [96]byte // by value: one allocation, for the string
+	return string(s.Append(buf[:0]))
+}
