@@ -95,4 +95,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, _ := json.Marshal(v)
 	w.Write(append(b, '\n'))
 }
-
