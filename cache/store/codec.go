@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/vivremotion/gateway/cache"
@@ -64,10 +65,27 @@ func EncodedLen(e *cache.Entry) int {
 // values are copied, in one string. It returns an error wrapping
 // [ErrCodec] when b is not an encoded entry of this version.
 func Decode(b []byte) (*cache.Entry, error) {
+	return decode(b, bytesToString, aliasBytes)
+}
+
+// decodeString is [Decode] of an encoding held in a string, as go-redis
+// returns it: the header is copied out of s, in one string, and the body
+// in one slice, so that the entry does not keep s alive.
+func decodeString(s string) (*cache.Entry, error) {
+	return decode(s, strings.Clone, stringToBytes)
+}
+
+func bytesToString(b []byte) string { return string(b) }
+func aliasBytes(b []byte) []byte    { return b[:len(b):len(b)] }
+func stringToBytes(s string) []byte { return []byte(s) }
+
+// decode decodes b, taking the header's strings with header (which must
+// copy) and the body with body.
+func decode[T string | []byte](b T, header func(T) string, body func(T) []byte) (*cache.Entry, error) {
 	if len(b) == 0 || b[0] != codecVersion {
 		return nil, ErrCodec
 	}
-	d := decoder{b: b, off: 1}
+	d := decoder[T]{b: b, off: 1}
 	e := &cache.Entry{}
 	e.Status = int(d.varint())
 	e.Stored = d.time()
@@ -75,12 +93,12 @@ func Decode(b []byte) (*cache.Entry, error) {
 	nk := d.uvarint()
 	// Each field takes at least two bytes: no count above that is honest,
 	// and allocating for one would let a bad entry allocate without bound.
-	if nk > uint64(len(b)-d.off)/2 {
+	if d.err || nk > uint64(len(b)-d.off)/2 {
 		return nil, ErrCodec
 	}
 	// A first pass checks the header and counts its values; the second
 	// cuts its strings from one string and its values from one slice:
-	// three allocations for any header, and none of the body copied.
+	// three allocations for any header.
 	base := d.off
 	total := uint64(0)
 	for range nk {
@@ -98,7 +116,7 @@ func Decode(b []byte) (*cache.Entry, error) {
 		total += nv
 	}
 	if nk > 0 {
-		rest := string(b[base:d.off])
+		rest := header(b[base:d.off])
 		d.off = base
 		str := func() string {
 			n := int(d.uvarint()) // checked by the first pass
@@ -123,28 +141,37 @@ func Decode(b []byte) (*cache.Entry, error) {
 		return nil, ErrCodec
 	}
 	if n > 0 {
-		e.Body = b[d.off : d.off+int(n) : d.off+int(n)]
+		e.Body = body(b[d.off:])
 	}
 	return e, nil
 }
 
-type decoder struct {
-	b   []byte
+// decoder reads varints from b from off on; err records the first
+// malformed or truncated one.
+type decoder[T string | []byte] struct {
+	b   T
 	off int
 	err bool
 }
 
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.err = true
-		return 0
+func (d *decoder[T]) uvarint() uint64 {
+	var v uint64
+	for i, shift := d.off, uint(0); i < len(d.b) && shift < 64; i, shift = i+1, shift+7 {
+		c := d.b[i]
+		if shift == 63 && c > 1 {
+			break // overflows 64 bits
+		}
+		v |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			d.off = i + 1
+			return v
+		}
 	}
-	d.off += n
-	return v
+	d.err = true
+	return 0
 }
 
-func (d *decoder) skipString() {
+func (d *decoder[T]) skipString() {
 	n := d.uvarint()
 	if d.err || n > uint64(len(d.b)-d.off) {
 		d.err = true
@@ -153,23 +180,22 @@ func (d *decoder) skipString() {
 	d.off += int(n)
 }
 
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
-		d.err = true
-		return 0
+func (d *decoder[T]) varint() int64 {
+	u := d.uvarint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
 	}
-	d.off += n
 	return v
 }
 
-func (d *decoder) time() time.Time {
+func (d *decoder[T]) time() time.Time {
 	s := d.varint()
 	ns := d.uvarint()
 	if ns >= 1e9 {
 		d.err = true
 	}
-	if s == zeroUnix && ns == 0 {
+	if d.err || s == zeroUnix && ns == 0 {
 		return time.Time{}
 	}
 	return time.Unix(s, int64(ns)).UTC()

@@ -114,6 +114,10 @@ func TestCodecRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Decode error %v", err)
 			}
+			fromString, err := store.DecodeString(string(b))
+			if err != nil || !reflect.DeepEqual(fromString, got) {
+				t.Errorf("DecodeString = %+v, %v; want %+v as Decode", fromString, err, got)
+			}
 			want := tt.e
 			if len(want.Body) == 0 {
 				want.Body = nil
@@ -142,6 +146,9 @@ func TestDecodeMalformed(t *testing.T) {
 		if _, err := store.Decode(b[:i]); !errors.Is(err, store.ErrCodec) {
 			t.Errorf("Decode(first %d of %d bytes) error = %v; want ErrCodec", i, len(b), err)
 		}
+		if _, err := store.DecodeString(string(b[:i])); !errors.Is(err, store.ErrCodec) {
+			t.Errorf("DecodeString(first %d of %d bytes) error = %v; want ErrCodec", i, len(b), err)
+		}
 	}
 	if _, err := store.Decode(append(bytes.Clone(b), 0)); !errors.Is(err, store.ErrCodec) {
 		t.Errorf("Decode(with a trailing byte) error = %v; want ErrCodec", err)
@@ -161,6 +168,10 @@ func FuzzDecode(f *testing.F) {
 	f.Add(store.Encode(nil, &cache.Entry{Status: 200, Header: http.Header{"A": {"b"}}, Body: []byte("x")}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := store.Decode(b)
+		es, errs := store.DecodeString(string(b))
+		if (err == nil) != (errs == nil) || err == nil && !reflect.DeepEqual(e, es) {
+			t.Fatalf("Decode = %+v, %v; DecodeString = %+v, %v; want the same", e, err, es, errs)
+		}
 		if err != nil {
 			return
 		}

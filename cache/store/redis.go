@@ -120,7 +120,7 @@ func (r *Redis) report(op string, err error) {
 // Expires plus Grace is a miss even if Redis still holds it.
 func (r *Redis) Get(ctx context.Context, key string) (*cache.Entry, bool) {
 	ctx, cancel := r.ctx(ctx)
-	b, err := r.client.Get(ctx, r.entryKey(key)).Bytes()
+	b, err := r.client.Get(ctx, r.entryKey(key)).Result()
 	cancel()
 	if err != nil {
 		if err != redis.Nil {
@@ -128,7 +128,7 @@ func (r *Redis) Get(ctx context.Context, key string) (*cache.Entry, bool) {
 		}
 		return nil, false
 	}
-	e, err := Decode(b)
+	e, err := decodeString(b) // copies the body once, not twice as Bytes would
 	if err != nil {
 		r.report("get", fmt.Errorf("key %q: %w", key, err))
 		return nil, false
