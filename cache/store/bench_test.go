@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/vivremotion/gateway/cache"
 	"github.com/vivremotion/gateway/cache/store"
 )
 
@@ -66,5 +69,28 @@ func BenchmarkMemorySet(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// BenchmarkLRUGet measures golang-lru/v2's own thread-safe Cache.Get on
+// the same keys, as a reference for BenchmarkMemoryGet: the cost of the
+// LRU itself, beside Memory's expiry check and byte accounting.
+func BenchmarkLRUGet(b *testing.B) {
+	c, err := lru.New[string, *cache.Entry](10000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys := make([]string, 10000)
+	for i := range keys {
+		keys[i] = fmt.Sprint("GET example.com/items/", i)
+		c.Add(keys[i], entry(time.Hour, 1024))
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, ok := c.Get(keys[i%len(keys)]); !ok {
+			b.Fatal("miss")
+		}
+		i++
 	}
 }

@@ -67,11 +67,13 @@
 //
 // On a 2-core machine (go test -bench . with a local redis-server):
 //
-//	Memory.Get hit                     86 ns,   0 allocs (100 ns from 2 goroutines)
+//	Memory.Get hit                     88 ns,   0 allocs (96 ns from 2 goroutines)
+//	golang-lru/v2 Cache.Get, for scale 41 ns,   0 allocs (no clock read, no expiry)
 //	Memory.Set, evicting               263 ns,  2 allocs (648 ns, 5 allocs with 2 tags)
 //	Encode (6 header fields, 1 KiB)    128 ns,  0 allocs into a reused buffer
-//	Decode                             690 ns,  5 allocs (encoding/gob: 18 µs, 222 allocs)
-//	Redis.Get, Redis.Set               55 µs, 39 µs: the round trip dominates
+//	Decode                             577 ns,  5 allocs (encoding/gob: 16 µs, 222 allocs)
+//	Encode with encoding/gob           4.8 µs, 37 allocs
+//	Redis.Get, Redis.Set               45 µs, 39 µs: the round trip dominates
 //
 // [Memory] is one LRU (golang-lru/v2's simplelru) under one mutex; a hit
 // reorders the list, so hits serialize on it. Its byte bound counts
