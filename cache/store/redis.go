@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -40,6 +41,12 @@ type RedisConfig struct {
 	// Timeout bounds each call to Redis. Zero means 100 ms. Negative
 	// means no deadline of the store's own: the client's timeouts apply.
 	Timeout time.Duration
+	// Backoff is how long, after Get or Set fails because Redis cannot be
+	// reached (a refused connection, a timeout), Get and Set skip Redis
+	// (a miss, a no-op, OnError not called), so that an outage costs
+	// requests no wait. An error Redis itself answers starts none. Zero
+	// means 1 second; negative means every call tries Redis.
+	Backoff time.Duration
 	// OnError, when not nil, is called with each error of Get and Set (a
 	// Redis that cannot be reached, a malformed entry), which they report
 	// as a miss and a no-op. It runs on the caller's goroutine, with no
@@ -60,6 +67,11 @@ type Redis struct {
 	tagHeader string
 	timeout   time.Duration
 	onError   func(error)
+	backoff   time.Duration
+
+	// downUntil is the time, in Unix nanoseconds, until which Get and Set
+	// skip Redis after a failure to reach it; 0 while Redis answers.
+	downUntil atomic.Int64
 }
 
 // NewRedis returns a Redis store configured by c. It fails on a missing
@@ -86,6 +98,10 @@ func NewRedis(c RedisConfig) (*Redis, error) {
 		tagHeader: tagHeader(c.TagHeader),
 		timeout:   c.Timeout,
 		onError:   c.OnError,
+		backoff:   c.Backoff,
+	}
+	if r.backoff == 0 {
+		r.backoff = time.Second
 	}
 	if r.prefix == "" {
 		r.prefix = "cache:"
@@ -109,6 +125,32 @@ func (r *Redis) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, r.timeout)
 }
 
+// down reports whether calls skip Redis, in a backoff after a failure.
+func (r *Redis) down() bool {
+	until := r.downUntil.Load()
+	return until != 0 && time.Now().UnixNano() < until
+}
+
+// up ends a backoff, after a call to Redis succeeded. It loads before it
+// stores, so that calls while Redis answers write nothing shared.
+func (r *Redis) up() {
+	if r.downUntil.Load() != 0 {
+		r.downUntil.Store(0)
+	}
+}
+
+// failed records err, an error of a call to Redis made with parent as its
+// context: it starts a backoff when Redis could not be reached (not when
+// Redis answered with an error, nor when parent itself ended), and is
+// reported to OnError.
+func (r *Redis) failed(parent context.Context, op string, err error) {
+	var reply redis.Error
+	if r.backoff > 0 && parent.Err() == nil && !errors.As(err, &reply) {
+		r.downUntil.Store(time.Now().Add(r.backoff).UnixNano())
+	}
+	r.report(op, err)
+}
+
 func (r *Redis) report(op string, err error) {
 	if r.onError != nil {
 		r.onError(fmt.Errorf("store: redis %s: %w", op, err))
@@ -119,15 +161,21 @@ func (r *Redis) report(op string, err error) {
 // malformed entry is a miss, reported to OnError. An entry past its
 // Expires plus Grace is a miss even if Redis still holds it.
 func (r *Redis) Get(ctx context.Context, key string) (*cache.Entry, bool) {
-	ctx, cancel := r.ctx(ctx)
-	b, err := r.client.Get(ctx, r.entryKey(key)).Result()
+	if r.down() {
+		return nil, false
+	}
+	cctx, cancel := r.ctx(ctx)
+	b, err := r.client.Get(cctx, r.entryKey(key)).Result()
 	cancel()
 	if err != nil {
 		if err != redis.Nil {
-			r.report("get", err)
+			r.failed(ctx, "get", err)
+		} else {
+			r.up()
 		}
 		return nil, false
 	}
+	r.up()
 	e, err := decodeString(b) // copies the body once, not twice as Bytes would
 	if err != nil {
 		r.report("get", fmt.Errorf("key %q: %w", key, err))
@@ -163,9 +211,10 @@ func (r *Redis) Set(ctx context.Context, key string, e *cache.Entry) {
 		return
 	}
 	ttl := time.Until(e.Expires.Add(r.grace))
-	if ttl < time.Millisecond {
+	if ttl < time.Millisecond || r.down() {
 		return
 	}
+	parent := ctx
 	ctx, cancel := r.ctx(ctx)
 	defer cancel()
 	ek := r.entryKey(key)
@@ -182,7 +231,9 @@ func (r *Redis) Set(ctx context.Context, key string, e *cache.Entry) {
 		err = r.client.Set(ctx, ek, val, ttl).Err()
 	}
 	if err != nil {
-		r.report("set", err)
+		r.failed(parent, "set", err)
+	} else {
+		r.up()
 	}
 }
 

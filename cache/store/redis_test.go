@@ -159,7 +159,7 @@ func TestRedisDown(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
 	var errs atomic.Int32
-	r := newRedis(t, store.RedisConfig{Client: client(t, srv.Addr), OnError: func(error) { errs.Add(1) }})
+	r := newRedis(t, store.RedisConfig{Client: client(t, srv.Addr), Backoff: -1, OnError: func(error) { errs.Add(1) }})
 	ctx := context.Background()
 	r.Set(ctx, "k", entry(time.Hour, 10, "t"))
 	if _, ok := r.Get(ctx, "k"); !ok {
@@ -184,6 +184,39 @@ func TestRedisDown(t *testing.T) {
 	r.Set(ctx, "k", entry(time.Hour, 10))
 	if _, ok := r.Get(ctx, "k"); !ok {
 		t.Errorf("Get after Redis restarted and Set: miss; want a hit")
+	}
+}
+
+// TestRedisBackoff checks that after a failure to reach Redis, Get and Set
+// skip it (no wait, no OnError) for Backoff, and use it again after.
+func TestRedisBackoff(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		backoff      time.Duration
+		wantOnErrors int32
+		wantHit      bool // after the restart
+	}{
+		{time.Hour, 1, false},
+		{time.Millisecond, 1, true}, // the restart outlasts the backoff
+	} {
+		srv := redistest.Start(t)
+		var errs atomic.Int32
+		r := newRedis(t, store.RedisConfig{Client: client(t, srv.Addr), Backoff: tt.backoff, OnError: func(error) { errs.Add(1) }})
+		ctx := context.Background()
+		srv.Stop()
+		r.Get(ctx, "k")
+		for range 3 {
+			r.Set(ctx, "k", entry(time.Hour, 10, "t"))
+			r.Get(ctx, "k")
+		}
+		if n := errs.Load(); n != 1 {
+			t.Errorf("Backoff %v: OnError calls = %d; want 1, the later calls skipped", tt.backoff, n)
+		}
+		srv.Restart()
+		r.Set(ctx, "k", entry(time.Hour, 10))
+		if _, ok := r.Get(ctx, "k"); ok != tt.wantHit {
+			t.Errorf("Backoff %v: Get after restart ok = %v; want %v", tt.backoff, ok, tt.wantHit)
+		}
 	}
 }
 
