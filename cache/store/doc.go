@@ -54,7 +54,9 @@
 // # Redis
 //
 // [Redis] is fail-soft: a Redis error makes Get a miss and Set a no-op,
-// reported to OnError, and never fails a request. Get and Set are one
+// reported to OnError, and never fails a request. After a failure to reach
+// Redis, Get and Set skip it for Backoff (1 second by default), so that
+// an outage costs requests no wait. Get and Set are one
 // round trip each (GET; SET, or one script for an entry with tags), bounded
 // by Timeout. Entries are encoded with [Encode], a versioned binary layout
 // that carries every field of [cache.Entry]; replicas of releases with

@@ -291,3 +291,47 @@ func BenchmarkRedis(b *testing.B) {
 		}
 	})
 }
+
+// counter is a go-redis hook that counts the commands and pipelines sent.
+type counter struct{ n atomic.Int32 }
+
+func (c *counter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *counter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+func (c *counter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// TestRedisOneRoundTrip checks that Get, Set and Set with tags each send
+// one command (once the tag script is loaded in Redis).
+func TestRedisOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	c := client(t, redistest.Addr(t))
+	var cnt counter
+	c.AddHook(&cnt)
+	r := newRedis(t, store.RedisConfig{Client: c})
+	ctx := context.Background()
+	r.Set(ctx, "warm", entry(time.Hour, 10, "t")) // loads the script
+	for _, tt := range []struct {
+		name string
+		do   func()
+	}{
+		{"Set", func() { r.Set(ctx, "k", entry(time.Hour, 10)) }},
+		{"Set with tags", func() { r.Set(ctx, "k", entry(time.Hour, 10, "a,b,c")) }},
+		{"Get hit", func() { r.Get(ctx, "k") }},
+		{"Get miss", func() { r.Get(ctx, "absent") }},
+	} {
+		before := cnt.n.Load()
+		tt.do()
+		if n := cnt.n.Load() - before; n != 1 {
+			t.Errorf("%s: %d round trips; want 1", tt.name, n)
+		}
+	}
+}
