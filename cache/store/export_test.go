@@ -1,0 +1,4 @@
+package store
+
+// DecodeString exposes decodeString, which Redis.Get uses, to the tests.
+var DecodeString = decodeString

@@ -1,0 +1,341 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/vivremotion/gateway/cache"
+)
+
+// RedisConfig configures a [Redis]. Only Client is required; every other
+// field's zero value works.
+type RedisConfig struct {
+	// Client is the Redis client. Required. Its options should set
+	// ContextTimeoutEnabled, so that Timeout bounds each call; New fails
+	// otherwise, unless Timeout is negative. With Redis Cluster, put a
+	// hash tag in Prefix ("cache:{gw}:") so that PurgeTag's script sees
+	// all its keys on one node.
+	Client redis.UniversalClient
+	// Prefix is put before every key in Redis: entries are under
+	// Prefix+"k:"+key, tag sets under Prefix+"t:"+tag. Empty means
+	// "cache:".
+	Prefix string
+	// MaxEntry is the largest encoded entry (see [EncodedLen]), in bytes,
+	// that is stored; Set ignores larger ones. Zero means
+	// [DefaultMaxEntry] (2 MiB). Negative is an error.
+	MaxEntry int64
+	// Grace is how long after its Expires an entry is kept, so that a
+	// cache may serve it stale: each entry's TTL is the time until its
+	// Expires plus Grace. Zero means none. Negative is an error.
+	Grace time.Duration
+	// TagHeader names the response header that lists an entry's tags, as
+	// in [MemoryConfig]. Empty means [DefaultTagHeader]; "-" turns tags
+	// off.
+	TagHeader string
+	// Timeout bounds each call to Redis. Zero means 100 ms. Negative
+	// means no deadline of the store's own: the client's timeouts apply.
+	Timeout time.Duration
+	// Backoff is how long, after Get or Set fails because Redis cannot be
+	// reached (a refused connection, a timeout), Get and Set skip Redis
+	// (a miss, a no-op, OnError not called), so that an outage costs
+	// requests no wait. An error Redis itself answers starts none. Zero
+	// means 1 second; negative means every call tries Redis.
+	Backoff time.Duration
+	// OnError, when not nil, is called with each error of Get and Set (a
+	// Redis that cannot be reached, a malformed entry), which they report
+	// as a miss and a no-op. It runs on the caller's goroutine, with no
+	// lock held. Purge methods return their errors instead.
+	OnError func(error)
+}
+
+// Redis is a store of entries in Redis, shared by every gateway replica
+// that uses the same Redis and Prefix. It is fail-soft: when Redis cannot
+// answer, Get misses and Set does nothing, and the request goes on
+// uncached. Each Get and Set is one round trip. It is safe for
+// concurrent use. Build it with [NewRedis].
+type Redis struct {
+	client    redis.UniversalClient
+	prefix    string
+	maxEntry  int64
+	grace     time.Duration
+	tagHeader string
+	timeout   time.Duration
+	onError   func(error)
+	backoff   time.Duration
+
+	// downUntil is the time, in Unix nanoseconds, until which Get and Set
+	// skip Redis after a failure to reach it; 0 while Redis answers.
+	downUntil atomic.Int64
+}
+
+// NewRedis returns a Redis store configured by c. It fails on a missing
+// client, a negative MaxEntry or Grace, or a client without
+// ContextTimeoutEnabled and a non-negative Timeout.
+func NewRedis(c RedisConfig) (*Redis, error) {
+	if isNil(c.Client) {
+		return nil, errors.New("store: no Redis client")
+	}
+	if c.MaxEntry < 0 {
+		return nil, errors.New("store: negative MaxEntry")
+	}
+	if c.Grace < 0 {
+		return nil, errors.New("store: negative Grace")
+	}
+	if c.Timeout >= 0 && !honoursDeadlines(c.Client) {
+		return nil, errors.New("store: Redis client without ContextTimeoutEnabled; set it, or a negative Timeout")
+	}
+	r := &Redis{
+		client:    c.Client,
+		prefix:    c.Prefix,
+		maxEntry:  c.MaxEntry,
+		grace:     c.Grace,
+		tagHeader: tagHeader(c.TagHeader),
+		timeout:   c.Timeout,
+		onError:   c.OnError,
+		backoff:   c.Backoff,
+	}
+	if r.backoff == 0 {
+		r.backoff = time.Second
+	}
+	if r.prefix == "" {
+		r.prefix = "cache:"
+	}
+	if r.maxEntry == 0 {
+		r.maxEntry = DefaultMaxEntry
+	}
+	if r.timeout == 0 {
+		r.timeout = 100 * time.Millisecond
+	}
+	return r, nil
+}
+
+func (r *Redis) entryKey(key string) string { return r.prefix + "k:" + key }
+func (r *Redis) tagKey(tag string) string   { return r.prefix + "t:" + tag }
+
+func (r *Redis) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.timeout < 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, r.timeout)
+}
+
+// down reports whether calls skip Redis, in a backoff after a failure.
+func (r *Redis) down() bool {
+	until := r.downUntil.Load()
+	return until != 0 && time.Now().UnixNano() < until
+}
+
+// up ends a backoff, after a call to Redis succeeded. It loads before it
+// stores, so that calls while Redis answers write nothing shared.
+func (r *Redis) up() {
+	if r.downUntil.Load() != 0 {
+		r.downUntil.Store(0)
+	}
+}
+
+// failed records err, an error of a call to Redis made with parent as its
+// context: it starts a backoff when Redis could not be reached (not when
+// Redis answered with an error, nor when parent itself ended), and is
+// reported to OnError.
+func (r *Redis) failed(parent context.Context, op string, err error) {
+	var reply redis.Error
+	if r.backoff > 0 && parent.Err() == nil && !errors.As(err, &reply) {
+		r.downUntil.Store(time.Now().Add(r.backoff).UnixNano())
+	}
+	r.report(op, err)
+}
+
+func (r *Redis) report(op string, err error) {
+	if r.onError != nil {
+		r.onError(fmt.Errorf("store: redis %s: %w", op, err))
+	}
+}
+
+// Get returns the entry stored under key, if any. A Redis error or a
+// malformed entry is a miss, reported to OnError. An entry past its
+// Expires plus Grace is a miss even if Redis still holds it.
+func (r *Redis) Get(ctx context.Context, key string) (*cache.Entry, bool) {
+	if r.down() {
+		return nil, false
+	}
+	cctx, cancel := r.ctx(ctx)
+	b, err := r.client.Get(cctx, r.entryKey(key)).Result()
+	cancel()
+	if err != nil {
+		if err != redis.Nil {
+			r.failed(ctx, "get", err)
+		} else {
+			r.up()
+		}
+		return nil, false
+	}
+	r.up()
+	e, err := decodeString(b) // copies the body once, not twice as Bytes would
+	if err != nil {
+		r.report("get", fmt.Errorf("key %q: %w", key, err))
+		return nil, false
+	}
+	if !time.Now().Before(e.Expires.Add(r.grace)) {
+		return nil, false
+	}
+	return e, true
+}
+
+// setTagged stores an entry and adds its key to each tag's set, giving
+// each set a TTL no shorter than its longest-lived member's.
+// KEYS[1] entry key, KEYS[2..] tag sets; ARGV[1] encoded entry, ARGV[2] TTL ms.
+var setTagged = redis.NewScript(`
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local ttl = tonumber(ARGV[2])
+for i = 2, #KEYS do
+	redis.call('SADD', KEYS[i], KEYS[1])
+	if redis.call('PTTL', KEYS[i]) < ttl then
+		redis.call('PEXPIRE', KEYS[i], ttl)
+	end
+end
+return 1
+`)
+
+// Set stores e under key with a TTL of the time until its Expires plus
+// Grace, and records key in the set of each of its tags. An entry whose
+// encoding is over MaxEntry, a nil entry, or one already past its Expires
+// plus Grace is not stored. A Redis error is reported to OnError.
+func (r *Redis) Set(ctx context.Context, key string, e *cache.Entry) {
+	if e == nil || int64(EncodedLen(e)) > r.maxEntry {
+		return
+	}
+	ttl := time.Until(e.Expires.Add(r.grace))
+	if ttl < time.Millisecond || r.down() {
+		return
+	}
+	parent := ctx
+	ctx, cancel := r.ctx(ctx)
+	defer cancel()
+	ek := r.entryKey(key)
+	val := Encode(make([]byte, 0, EncodedLen(e)), e)
+	var err error
+	if ts := tags(e.Header, r.tagHeader); len(ts) > 0 {
+		keys := make([]string, 1, 1+len(ts))
+		keys[0] = ek
+		for _, t := range ts {
+			keys = append(keys, r.tagKey(t))
+		}
+		err = setTagged.Run(ctx, r.client, keys, val, ttl.Milliseconds()).Err()
+	} else {
+		err = r.client.Set(ctx, ek, val, ttl).Err()
+	}
+	if err != nil {
+		r.failed(parent, "set", err)
+	} else {
+		r.up()
+	}
+}
+
+// Purge removes the entry under key, returning 1 if there was one.
+func (r *Redis) Purge(ctx context.Context, key string) (int, error) {
+	n, err := r.client.Del(ctx, r.entryKey(key)).Result()
+	return int(n), err
+}
+
+// scanCount is the COUNT hint of each SCAN of [Redis.PurgePrefix], and
+// the most keys deleted by one DEL.
+const scanCount = 500
+
+// PurgePrefix removes every entry whose key starts with prefix, walking
+// the keyspace with SCAN (never KEYS, which would block Redis) and
+// deleting each batch found. It returns how many it removed. Entries
+// stored during the walk may survive it.
+func (r *Redis) PurgePrefix(ctx context.Context, prefix string) (int, error) {
+	match := escapeGlob(r.entryKey(prefix)) + "*"
+	var cursor uint64
+	n := 0
+	for {
+		keys, next, err := r.client.Scan(ctx, cursor, match, scanCount).Result()
+		if err != nil {
+			return n, err
+		}
+		if len(keys) > 0 {
+			d, err := r.client.Del(ctx, keys...).Result()
+			n += int(d)
+			if err != nil {
+				return n, err
+			}
+		}
+		if cursor = next; cursor == 0 {
+			return n, nil
+		}
+	}
+}
+
+// purgeTag deletes the members of a tag set, in batches, and the set.
+// KEYS[1] the tag set. Returns the number of members deleted.
+var purgeTag = redis.NewScript(`
+local keys = redis.call('SMEMBERS', KEYS[1])
+local n = 0
+for i = 1, #keys, 1000 do
+	n = n + redis.call('DEL', unpack(keys, i, math.min(i + 999, #keys)))
+end
+redis.call('DEL', KEYS[1])
+return n
+`)
+
+// PurgeTag removes every entry stored with tag, and the tag's set, in
+// one script, and returns how many entries it removed.
+func (r *Redis) PurgeTag(ctx context.Context, tag string) (int, error) {
+	n, err := purgeTag.Run(ctx, r.client, []string{r.tagKey(tag)}).Int()
+	return n, err
+}
+
+// escapeGlob escapes the characters that SCAN MATCH patterns give a
+// meaning to, so that s matches only itself.
+func escapeGlob(s string) string {
+	if !strings.ContainsAny(s, `*?[]\^`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '*', '?', '[', ']', '\\', '^':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// honoursDeadlines reports whether client applies context deadlines to
+// its connections. Clients of unknown types are trusted to.
+func honoursDeadlines(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return true
+}
+
+// isNil reports whether client is nil, or a nil pointer of a client type.
+func isNil(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case nil:
+		return true
+	case *redis.Client:
+		return c == nil
+	case *redis.ClusterClient:
+		return c == nil
+	case *redis.Ring:
+		return c == nil
+	}
+	return false
+}
