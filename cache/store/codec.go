@@ -13,19 +13,20 @@ import (
 // codecVersion is the first byte of every encoded entry. It changes when
 // the layout does; [Decode] refuses other versions, so that replicas of
 // different releases sharing a Redis miss instead of misreading.
-const codecVersion = 1
+const codecVersion = 2
 
 // ErrCodec reports an encoded entry that [Decode] cannot read: of another
 // version, truncated, or malformed.
 var ErrCodec = errors.New("store: malformed encoded entry")
 
 // Encode appends the binary encoding of e to dst and returns the result.
-// The layout (version 1), all integers as varints:
+// The layout (version 2), all integers as varints:
 //
 //	version byte
 //	status
-//	stored: unix seconds, nanoseconds
-//	expires: unix seconds, nanoseconds
+//	stored, expires, request time, date: each unix seconds, nanoseconds
+//	age value, lifetime: nanoseconds
+//	vary, vary values: each a count, then each string
 //	header: field count, then per field its name and value count, then
 //	        each value; a string is its length then its bytes
 //	body: length then bytes
@@ -36,6 +37,12 @@ func Encode(dst []byte, e *cache.Entry) []byte {
 	dst = binary.AppendVarint(dst, int64(e.Status))
 	dst = appendTime(dst, e.Stored)
 	dst = appendTime(dst, e.Expires)
+	dst = appendTime(dst, e.RequestTime)
+	dst = appendTime(dst, e.Date)
+	dst = binary.AppendVarint(dst, int64(e.AgeValue))
+	dst = binary.AppendVarint(dst, int64(e.Lifetime))
+	dst = appendStrings(dst, e.Vary)
+	dst = appendStrings(dst, e.VaryValues)
 	dst = binary.AppendUvarint(dst, uint64(len(e.Header)))
 	for k, vs := range e.Header {
 		dst = appendString(dst, k)
@@ -50,7 +57,9 @@ func Encode(dst []byte, e *cache.Entry) []byte {
 
 // EncodedLen returns the length of Encode(nil, e) without encoding.
 func EncodedLen(e *cache.Entry) int {
-	n := 1 + varintLen(int64(e.Status)) + timeLen(e.Stored) + timeLen(e.Expires) + uvarintLen(uint64(len(e.Header)))
+	n := 1 + varintLen(int64(e.Status)) + timeLen(e.Stored) + timeLen(e.Expires) + timeLen(e.RequestTime) + timeLen(e.Date) +
+		varintLen(int64(e.AgeValue)) + varintLen(int64(e.Lifetime)) + stringsLen(e.Vary) + stringsLen(e.VaryValues) +
+		uvarintLen(uint64(len(e.Header)))
 	for k, vs := range e.Header {
 		n += stringLen(k) + uvarintLen(uint64(len(vs)))
 		for _, v := range vs {
@@ -90,6 +99,12 @@ func decode[T string | []byte](b T, header func(T) string, body func(T) []byte) 
 	e.Status = int(d.varint())
 	e.Stored = d.time()
 	e.Expires = d.time()
+	e.RequestTime = d.time()
+	e.Date = d.time()
+	e.AgeValue = time.Duration(d.varint())
+	e.Lifetime = time.Duration(d.varint())
+	e.Vary = d.strings(header)
+	e.VaryValues = d.strings(header)
 	nk := d.uvarint()
 	// Each field takes at least two bytes: no count above that is honest,
 	// and allocating for one would let a bad entry allocate without bound.
@@ -171,6 +186,31 @@ func (d *decoder[T]) uvarint() uint64 {
 	return 0
 }
 
+// strings reads a count and as many strings, each copied with cp; nil for
+// a count of zero.
+func (d *decoder[T]) strings(cp func(T) string) []string {
+	n := d.uvarint()
+	// Each string takes at least one byte: no count above that is honest.
+	if d.err || n > uint64(len(d.b)-d.off) {
+		d.err = true
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, 0, n)
+	for range n {
+		l := d.uvarint()
+		if d.err || l > uint64(len(d.b)-d.off) {
+			d.err = true
+			return nil
+		}
+		out = append(out, cp(d.b[d.off:d.off+int(l)]))
+		d.off += int(l)
+	}
+	return out
+}
+
 func (d *decoder[T]) skipString() {
 	n := d.uvarint()
 	if d.err || n > uint64(len(d.b)-d.off) {
@@ -219,6 +259,22 @@ func timeLen(t time.Time) int {
 }
 
 func stringLen(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
+
+func appendStrings(dst []byte, ss []string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(ss)))
+	for _, s := range ss {
+		dst = appendString(dst, s)
+	}
+	return dst
+}
+
+func stringsLen(ss []string) int {
+	n := uvarintLen(uint64(len(ss)))
+	for _, s := range ss {
+		n += stringLen(s)
+	}
+	return n
+}
 
 func uvarintLen(v uint64) int {
 	n := 1

@@ -154,12 +154,19 @@ func TestDecodeMalformed(t *testing.T) {
 		t.Errorf("Decode(with a trailing byte) error = %v; want ErrCodec", err)
 	}
 	other := bytes.Clone(b)
-	other[0] = 2
+	other[0]++
 	if _, err := store.Decode(other); !errors.Is(err, store.ErrCodec) {
-		t.Errorf("Decode(version 2) error = %v; want ErrCodec", err)
+		t.Errorf("Decode(another version) error = %v; want ErrCodec", err)
 	}
-	// A header count far above what the bytes could hold.
-	if _, err := store.Decode([]byte{1, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}); !errors.Is(err, store.ErrCodec) {
+	// Counts far above what the bytes could hold: of Vary names, and of
+	// header fields (version, status, four times, age, lifetime, then the
+	// lists).
+	huge := []byte{0xff, 0xff, 0xff, 0xff, 0x0f}
+	prefix := []byte{b[0], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	if _, err := store.Decode(append(bytes.Clone(prefix), huge...)); !errors.Is(err, store.ErrCodec) {
+		t.Errorf("Decode(huge Vary count) error = %v; want ErrCodec", err)
+	}
+	if _, err := store.Decode(append(append(bytes.Clone(prefix), 0, 0), huge...)); !errors.Is(err, store.ErrCodec) {
 		t.Errorf("Decode(huge header count) error = %v; want ErrCodec", err)
 	}
 }
