@@ -306,15 +306,33 @@ var conformance = []struct {
 	}},
 	{"3.2/4.3.4", "a 304 replaces stored fields, not Content-Length, and renews freshness", func() (any, any) {
 		e := store(pol, get(), res(200, "Cache-Control", "max-age=60", "Etag", `"a"`, "Content-Length", "4", "X-V", "1"))
-		n := pol.Freshen(e, res(304, "Cache-Control", "max-age=600", "Etag", `"a"`, "Content-Length", "0", "X-V", "2", "Date", httpDate(time.Hour)),
+		n, _ := pol.Freshen(e, res(304, "Cache-Control", "max-age=600", "Etag", `"a"`, "Content-Length", "0", "X-V", "2", "Date", httpDate(time.Hour)),
 			t0.Add(time.Hour), t0.Add(time.Hour))
 		return [5]any{n.Header.Get("X-V"), n.Header.Get("Content-Length"), n.Lifetime, n.Fresh(t0.Add(time.Hour + 599*time.Second)), e.Header.Get("X-V")},
 			[5]any{"2", "4", 10 * time.Minute, true, "1"}
 	}},
 
+	{"3.2/5.2.2.7", "a 304 never adds Set-Cookie to a shared entry, nor a field the stored private/no-cache names", func() (any, any) {
+		e := store(pol, get(), res(200, "Cache-Control", `max-age=60, no-cache="X-Tok"`, "Etag", `"a"`))
+		n, _ := pol.Freshen(e, res(304, "Etag", `"a"`, "Set-Cookie", "sid=a", "X-Tok", "t"), t0, t0)
+		return [2]int{len(n.Header["Set-Cookie"]), len(n.Header["X-Tok"])}, [2]int{0, 0}
+	}},
+	{"3/4.3.4", "a 304 saying private or no-store ends the entry (keep = false)", func() (any, any) {
+		e := store(pol, get(), res(200, "Cache-Control", "max-age=60", "Etag", `"a"`))
+		_, priv := pol.Freshen(e, res(304, "Cache-Control", "private", "Etag", `"a"`), t0, t0)
+		_, ns := pol.Freshen(e, res(304, "Cache-Control", "no-store", "Etag", `"a"`), t0, t0)
+		_, ok := pol.Freshen(e, res(304, "Cache-Control", "max-age=5", "Etag", `"a"`), t0, t0)
+		return [3]bool{priv, ns, ok}, [3]bool{false, false, true}
+	}},
+	{"3.2/4.1", "a 304 does not update Vary, Content-Type, Content-Encoding or Content-Range", func() (any, any) {
+		e := store(pol, get(), res(200, "Cache-Control", "max-age=60", "Etag", `"a"`, "Content-Type", "text/plain"))
+		n, _ := pol.Freshen(e, res(304, "Etag", `"a"`, "Vary", "Accept", "Content-Type", "image/png", "Content-Encoding", "gzip", "Content-Range", "bytes 0-1/2"), t0, t0)
+		return [4]string{n.Header.Get("Vary"), n.Header.Get("Content-Type"), n.Header.Get("Content-Encoding"), n.Header.Get("Content-Range")}, [4]string{"", "text/plain", "", ""}
+	}},
+
 	{"3.2/4.2.3", "after a 304 without Age, the age counts from the 304, not the stored Age", func() (any, any) {
 		e := store(pol, get(), res(200, "Cache-Control", "max-age=60", "Age", "50"))
-		n := pol.Freshen(e, res(304, "Date", httpDate(time.Hour)), t0.Add(time.Hour), t0.Add(time.Hour))
+		n, _ := pol.Freshen(e, res(304, "Date", httpDate(time.Hour)), t0.Add(time.Hour), t0.Add(time.Hour))
 		return [2]any{n.Age(t0.Add(time.Hour)), n.Header.Get("Age")}, [2]any{time.Duration(0), "50"}
 	}},
 

@@ -48,7 +48,8 @@
 //			// serve e, and revalidate it once in the background
 //		case cache.MustValidate, cache.StaleIfError:
 //			// cache.SetConditional(out.Header, e), forward, then
-//			// p.Freshen(e, res304, sent, received) on a 304
+//			// n, keep := p.Freshen(e, res304, sent, received) on a 304:
+//			// store n if keep, else delete e and pass the 304 on
 //		case cache.GatewayTimeout:
 //			// answer 504
 //		}

@@ -38,7 +38,7 @@ func Example() {
 
 	notModified := &http.Response{StatusCode: 304, Header: http.Header{"Etag": {`"v1"`}}}
 	if ix := cache.SelectForUpdate([]*cache.Entry{e}, notModified); len(ix) == 1 {
-		e = p.Freshen(e, notModified, received.Add(90*time.Second), received.Add(90*time.Second))
+		e, _ = p.Freshen(e, notModified, received.Add(90*time.Second), received.Add(90*time.Second))
 	}
 	fmt.Println(p.Decide(req, e, received.Add(91*time.Second)).Action)
 	// Output:

@@ -68,7 +68,7 @@ func TestFreshenOverTime(t *testing.T) {
 		}
 		sent := time.Now()
 		time.Sleep(time.Second)
-		n := p.Freshen(e, &http.Response{StatusCode: 304, Header: http.Header{"Cache-Control": {"max-age=10"}, "Etag": {`"a"`}}}, sent, time.Now())
+		n, _ := p.Freshen(e, &http.Response{StatusCode: 304, Header: http.Header{"Cache-Control": {"max-age=10"}, "Etag": {`"a"`}}}, sent, time.Now())
 		time.Sleep(8 * time.Second)
 		// 1s of response delay plus 8s resident: 9s old, 1s left.
 		if d := p.Decide(get(), n, time.Now()); d.Action != cache.Fresh || d.Age != 9*time.Second {

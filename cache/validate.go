@@ -102,30 +102,44 @@ func weakEqual(a, b string) bool {
 }
 
 // notUpdated lists the fields a 304 does not replace in a stored response
-// (RFC 9111 3.2): Content-Length, which describes the stored body.
-var notUpdated = [...]string{"Content-Length"}
+// (RFC 9111 3.2): those that describe the stored body (Content-Length,
+// Content-Encoding, Content-Type, Content-Range), Vary, since the entry
+// keeps the request values it was selected by (4.1), and Set-Cookie, which
+// a shared entry never carries.
+var notUpdated = [...]string{"Content-Length", "Content-Encoding", "Content-Type", "Content-Range", "Vary", "Set-Cookie"}
 
 // Freshen returns a copy of e updated from res, a 304 (Not Modified) that
 // [SelectForUpdate] chose e for, sent at requestTime and received at
 // responseTime (RFC 9111 4.3.4, 3.2): each header field of res replaces
 // the stored one, except the fields that are never stored (3.1, and those
-// named by a qualified private or no-cache) and Content-Length; the times
-// of 4.2.3 and the freshness lifetime are computed again from the result.
-// Body, Status and Vary are kept. e itself is not changed, since a store
-// may be serving it.
-func (p Policy) Freshen(e *Entry, res *http.Response, requestTime, responseTime time.Time) *Entry {
+// named by a qualified private or no-cache in res or in e), the fields
+// listed above in notUpdated (Content-Length, Content-Encoding,
+// Content-Type, Content-Range, Vary and Set-Cookie); the times of 4.2.3
+// and the freshness lifetime are computed again from the result. Body,
+// Status and Vary are kept. e itself is not changed, since a store may be
+// serving it.
+//
+// keep reports whether the updated response may still be stored by a
+// shared cache: it is false when the merged Cache-Control says no-store
+// (without must-understand) or an unqualified private. When keep is false
+// the caller deletes the entry and passes the response through rather
+// than serving n from the cache.
+func (p Policy) Freshen(e *Entry, res *http.Response, requestTime, responseTime time.Time) (n *Entry, keep bool) {
 	cc := p.ResponseDirectives(res.Header)
+	stored := p.ResponseDirectives(e.Header)
 	h := e.Header.Clone()
 	if h == nil {
 		h = make(http.Header, len(res.Header))
 	}
 	for k, vs := range res.Header {
-		if !storableField(res.Header, cc, k) || containsString(notUpdated[:], k) {
+		if !storableField(res.Header, cc, k) || containsString(notUpdated[:], k) ||
+			hasField(stored.PrivateFields(), k) || hasField(stored.NoCacheFields(), k) {
 			continue
 		}
 		h[k] = append([]string(nil), vs...)
 	}
-	n := *e
+	ne := *e
+	n = &ne
 	n.Header = h
 	n.RequestTime = requestTime
 	n.Stored = responseTime
@@ -137,6 +151,8 @@ func (p Policy) Freshen(e *Entry, res *http.Response, requestTime, responseTime 
 	// The Age that counts is the 304's: a stored Age it does not replace
 	// described the old response (4.2.3). Nothing is removed from the
 	// stored header for being absent from the 304 (3.2).
-	p.setTimes(&n, p.ResponseDirectives(h), age(res.Header))
-	return &n
+	merged := p.ResponseDirectives(h)
+	p.setTimes(n, merged, age(res.Header))
+	keep = !(merged.NoStore() && !merged.MustUnderstand()) && !(merged.Private() && merged.PrivateFields() == "")
+	return n, keep
 }
