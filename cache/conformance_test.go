@@ -330,6 +330,11 @@ var conformance = []struct {
 		return [4]string{n.Header.Get("Vary"), n.Header.Get("Content-Type"), n.Header.Get("Content-Encoding"), n.Header.Get("Content-Range")}, [4]string{"", "text/plain", "", ""}
 	}},
 
+	{"1.2.2/4.2.3", "the age saturates at 2^31 s: a Date in year 1 makes the response stale, not fresh", func() (any, any) {
+		e := store(pol, get(), res(200, "Cache-Control", "max-age=60", "Date", "Mon, 01 Jan 0001 00:00:00 GMT"))
+		d := decideAt(pol, get(), e, time.Second)
+		return [2]any{d.Age, d.Action}, [2]any{(1 << 31) * time.Second, cache.MustValidate}
+	}},
 	{"3.2/4.2.3", "after a 304 without Age, the age counts from the 304, not the stored Age", func() (any, any) {
 		e := store(pol, get(), res(200, "Cache-Control", "max-age=60", "Age", "50"))
 		n, _ := pol.Freshen(e, res(304, "Date", httpDate(time.Hour)), t0.Add(time.Hour), t0.Add(time.Hour))

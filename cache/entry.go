@@ -60,24 +60,37 @@ func (e *Entry) Fresh(now time.Time) bool { return now.Before(e.Expires) }
 // initial age (the larger of the apparent age, Stored less Date, and the
 // Age it arrived with plus the response delay, Stored less RequestTime)
 // plus the time it has been resident, now less Stored. A clock that went
-// back counts as no time passed.
+// back counts as no time passed. Each term and the result are capped at
+// maxAgeCap, 2^31 seconds (RFC 9111 1.2.2), so that a Date in year 1 or a
+// huge Age never wraps around to a negative age.
 func (e *Entry) Age(now time.Time) time.Duration {
 	if e.RequestTime.IsZero() {
 		// An entry made without the inputs of 4.2.3.
-		a := age(e.Header)
+		a := min(age(e.Header), maxAgeCap)
 		if now.After(e.Stored) {
-			a += now.Sub(e.Stored)
+			a = addAge(a, now.Sub(e.Stored))
 		}
 		return a
 	}
-	return correctedInitialAge(e.RequestTime, e.Stored, e.Date, e.AgeValue) + nonNegative(now.Sub(e.Stored))
+	return addAge(correctedInitialAge(e.RequestTime, e.Stored, e.Date, e.AgeValue), nonNegative(now.Sub(e.Stored)))
 }
 
-// correctedInitialAge is corrected_initial_age of RFC 9111 4.2.3.
+// maxAgeCap is the largest age this package computes: 2^31 seconds, the
+// value RFC 9111 1.2.2 has a cache use for a delta-seconds too large.
+const maxAgeCap = (1 << 31) * time.Second
+
+// addAge returns a+b, both non-negative, capped at maxAgeCap.
+func addAge(a, b time.Duration) time.Duration {
+	a, b = min(a, maxAgeCap), min(b, maxAgeCap)
+	return min(a+b, maxAgeCap) // both at most 2^31 s: the sum cannot overflow
+}
+
+// correctedInitialAge is corrected_initial_age of RFC 9111 4.2.3, capped
+// at maxAgeCap.
 func correctedInitialAge(requestTime, responseTime, date time.Time, ageValue time.Duration) time.Duration {
-	apparentAge := nonNegative(responseTime.Sub(date))
+	apparentAge := min(nonNegative(responseTime.Sub(date)), maxAgeCap)
 	responseDelay := nonNegative(responseTime.Sub(requestTime))
-	correctedAgeValue := ageValue + responseDelay
+	correctedAgeValue := addAge(nonNegative(ageValue), responseDelay)
 	return max(apparentAge, correctedAgeValue)
 }
 
