@@ -335,6 +335,15 @@ var conformance = []struct {
 		d := decideAt(pol, get(), e, time.Second)
 		return [2]any{d.Age, d.Action}, [2]any{(1 << 31) * time.Second, cache.MustValidate}
 	}},
+	{"5.2.1.1/5.2.1.3/4.2.4", "stale-while-revalidate does not override a request max-age or min-fresh", func() (any, any) {
+		rs := res(200, "Cache-Control", "max-age=60, stale-while-revalidate=300")
+		return [2]cache.Action{action(pol, get("Cache-Control", "max-age=30"), rs, 90*time.Second), action(pol, get("Cache-Control", "min-fresh=1"), rs, 90*time.Second)},
+			[2]cache.Action{cache.MustValidate, cache.MustValidate}
+	}},
+	{"RFC 9110 13.2.1", "a stored non-2xx response is never answered with 304", func() (any, any) {
+		e := store(pol, get(), res(404, "Cache-Control", "max-age=60", "Etag", `"x"`))
+		return cache.NotModified(get("If-None-Match", "*"), e), false
+	}},
 	{"3.2/4.2.3", "after a 304 without Age, the age counts from the 304, not the stored Age", func() (any, any) {
 		e := store(pol, get(), res(200, "Cache-Control", "max-age=60", "Age", "50"))
 		n, _ := pol.Freshen(e, res(304, "Date", httpDate(time.Hour)), t0.Add(time.Hour), t0.Add(time.Hour))

@@ -134,13 +134,18 @@ func (p Policy) decide(req *http.Request, rq Directives, e *Entry, now time.Time
 		return d
 	}
 	staleness := -d.TTL
-	if maxAge, ok := rq.MaxAge(); !ok || age <= maxAge {
+	maxAge, hasMaxAge := rq.MaxAge()
+	if !hasMaxAge || age <= maxAge {
 		if limit, any, ok := rq.MaxStale(); ok && (any || staleness <= limit) {
 			d.Action, d.Fwd = StaleOK, FwdNone
 			return d
 		}
 	}
-	if w, ok := cc.StaleWhileRevalidate(); ok && staleness <= w {
+	// A request max-age the age exceeds, or any min-fresh (a stale
+	// response has none left), asks for something fresher than this: only
+	// max-stale, above, lets such a client have it stale (5.2.1.1, 5.2.1.3).
+	_, hasMinFresh := rq.MinFresh()
+	if w, ok := cc.StaleWhileRevalidate(); ok && staleness <= w && (!hasMaxAge || age <= maxAge) && !hasMinFresh {
 		d.Action, d.Fwd = StaleWhileRevalidate, FwdNone
 		return d
 	}

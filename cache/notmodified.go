@@ -7,13 +7,14 @@ import (
 
 // NotModified reports whether a cache that answers req from e should send
 // 304 (Not Modified) rather than e itself (RFC 9111 4.3.2, RFC 9110
-// 13.1.2 and 13.1.3): req is a GET or HEAD and either its If-None-Match
-// names e's ETag under weak comparison (or is "*"), or, with no
-// If-None-Match, its If-Modified-Since is not earlier than e's
+// 13.1.2 and 13.1.3): e's status is 2xx (RFC 9110 13.2.1: conditions are
+// not evaluated for other responses), req is a GET or HEAD and either its
+// If-None-Match names e's ETag under weak comparison (or is "*"), or, with
+// no If-None-Match, its If-Modified-Since is not earlier than e's
 // Last-Modified (or Date, or the time it was stored, when it has none). An
 // invalid If-Modified-Since is ignored. It does not allocate.
 func NotModified(req *http.Request, e *Entry) bool {
-	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead || e.Status < 200 || e.Status > 299 {
 		return false
 	}
 	if inm := req.Header["If-None-Match"]; len(inm) > 0 {
