@@ -1,6 +1,7 @@
 package cache_test
 
 import (
+	"crypto/tls"
 	"maps"
 	"net/http"
 	"slices"
@@ -344,6 +345,12 @@ var conformance = []struct {
 		e := store(pol, get(), res(404, "Cache-Control", "max-age=60", "Etag", `"x"`))
 		return cache.NotModified(get("If-None-Match", "*"), e), false
 	}},
+	{"2", "the cache key is the target URI, scheme included: http and https are separate", func() (any, any) {
+		r := get()
+		s := get()
+		s.TLS = &tls.ConnectionState{}
+		return [2]string{cache.Key(r), cache.Key(s)}, [2]string{"GET http://example.com/r", "GET https://example.com/r"}
+	}},
 	{"3.2/4.2.3", "after a 304 without Age, the age counts from the 304, not the stored Age", func() (any, any) {
 		e := store(pol, get(), res(200, "Cache-Control", "max-age=60", "Age", "50"))
 		n, _ := pol.Freshen(e, res(304, "Date", httpDate(time.Hour)), t0.Add(time.Hour), t0.Add(time.Hour))
@@ -366,10 +373,10 @@ var conformance = []struct {
 	{"4.4", "an unsafe method's success invalidates the target URI and same-origin Location, Content-Location", func() (any, any) {
 		rq := req("POST")
 		return cache.Invalidates(rq, res(201, "Location", "/r/1", "Content-Location", "http://EXAMPLE.com/r/2")),
-			[]string{"GET example.com/r", "HEAD example.com/r", "GET example.com/r/1", "HEAD example.com/r/1", "GET example.com/r/2", "HEAD example.com/r/2"}
+			[]string{"GET http://example.com/r", "HEAD http://example.com/r", "GET http://example.com/r/1", "HEAD http://example.com/r/1", "GET http://example.com/r/2", "HEAD http://example.com/r/2"}
 	}},
 	{"4.4", "a Location on another origin is not invalidated", func() (any, any) {
-		return cache.Invalidates(req("PUT"), res(200, "Location", "http://other.example/r")), []string{"GET example.com/r", "HEAD example.com/r"}
+		return cache.Invalidates(req("PUT"), res(200, "Location", "http://other.example/r")), []string{"GET http://example.com/r", "HEAD http://example.com/r"}
 	}},
 	{"4.4", "an error response invalidates nothing", func() (any, any) {
 		return cache.Invalidates(req("DELETE"), res(500)), []string(nil)

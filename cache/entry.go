@@ -96,18 +96,31 @@ func correctedInitialAge(requestTime, responseTime, date time.Time, ageValue tim
 
 func nonNegative(d time.Duration) time.Duration { return max(d, 0) }
 
-// Key returns the cache key of r: its method, host and request URI. Hosts
+// Key returns the cache key of r: its method, scheme, host and request
+// URI, e.g. "GET https://example.com/r?q=1". The scheme is "https" when r
+// arrived over TLS (r.TLS is set) and "http" otherwise, so a gateway
+// behind a proxy that terminates TLS sees every request as http. Hosts
 // are compared case-insensitively.
 func Key(r *http.Request) string {
-	return key(r.Method, r.Host, r.URL.RequestURI())
+	return key(r.Method, schemeOf(r), r.Host, r.URL.RequestURI())
 }
 
-func key(method, host, uri string) string {
+// schemeOf returns the scheme r arrived with.
+func schemeOf(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+func key(method, scheme, host, uri string) string {
 	host = strings.ToLower(host)
 	var b strings.Builder
-	b.Grow(len(method) + len(host) + len(uri) + 1)
+	b.Grow(len(method) + len(scheme) + len(host) + len(uri) + 4)
 	b.WriteString(method)
 	b.WriteByte(' ')
+	b.WriteString(scheme)
+	b.WriteString("://")
 	b.WriteString(host)
 	b.WriteString(uri)
 	return b.String()

@@ -64,8 +64,8 @@ func ExampleInvalidates() {
 		fmt.Println(k)
 	}
 	// Output:
-	// GET example.com/orders
-	// HEAD example.com/orders
-	// GET example.com/orders/7
-	// HEAD example.com/orders/7
+	// GET http://example.com/orders
+	// HEAD http://example.com/orders
+	// GET http://example.com/orders/7
+	// HEAD http://example.com/orders/7
 }

@@ -22,10 +22,7 @@ func Invalidates(req *http.Request, res *http.Response) []string {
 	if res.StatusCode < 200 || res.StatusCode >= 400 {
 		return nil
 	}
-	target := &url.URL{Scheme: "http", Host: strings.ToLower(req.Host), Path: req.URL.Path, RawPath: req.URL.RawPath, RawQuery: req.URL.RawQuery}
-	if req.TLS != nil {
-		target.Scheme = "https"
-	}
+	target := &url.URL{Scheme: schemeOf(req), Host: strings.ToLower(req.Host), Path: req.URL.Path, RawPath: req.URL.RawPath, RawQuery: req.URL.RawQuery}
 	keys := invalidateURI(nil, target)
 	for _, f := range [...]string{"Location", "Content-Location"} {
 		v := res.Header.Get(f)
@@ -46,7 +43,7 @@ func Invalidates(req *http.Request, res *http.Response) []string {
 func invalidateURI(keys []string, u *url.URL) []string {
 	uri := u.RequestURI()
 	for _, m := range [...]string{http.MethodGet, http.MethodHead} {
-		k := key(m, u.Host, uri)
+		k := key(m, strings.ToLower(u.Scheme), u.Host, uri)
 		if !containsString(keys, k) {
 			keys = append(keys, k)
 		}

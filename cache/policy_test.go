@@ -121,10 +121,10 @@ func TestKey(t *testing.T) {
 		method, target, host string
 		want                 string
 	}{
-		{"GET", "/a?b=1", "example.com", "GET example.com/a?b=1"},
-		{"GET", "/a?b=1", "EXAMPLE.com", "GET example.com/a?b=1"},
-		{"HEAD", "/", "example.com:8080", "HEAD example.com:8080/"},
-		{"GET", "/a%2Fb", "example.com", "GET example.com/a%2Fb"},
+		{"GET", "/a?b=1", "example.com", "GET http://example.com/a?b=1"},
+		{"GET", "/a?b=1", "EXAMPLE.com", "GET http://example.com/a?b=1"},
+		{"HEAD", "/", "example.com:8080", "HEAD http://example.com:8080/"},
+		{"GET", "/a%2Fb", "example.com", "GET http://example.com/a%2Fb"},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest(tt.method, tt.target, nil)
