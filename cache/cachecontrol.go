@@ -54,7 +54,8 @@ const maxDelta = 1 << 31
 // ParseCacheControl parses the field lines of a Cache-Control header (or of
 // a CDN-Cache-Control header, RFC 9213 section 2.1, which shares its
 // directives) into [Directives]. It never fails: what cannot be understood
-// is ignored or read conservatively, as [Directives] describes.
+// is ignored or read conservatively, as [Directives] describes. A
+// semicolon outside a quoted string separates directives like a comma.
 func ParseCacheControl(lines []string) Directives {
 	var d Directives
 	for _, line := range lines {
@@ -67,11 +68,11 @@ func (d *Directives) parseLine(s string) {
 	i := 0
 	for i < len(s) {
 		// Skip separators and whitespace before a directive.
-		for i < len(s) && (s[i] == ',' || s[i] == ' ' || s[i] == '\t') {
+		for i < len(s) && (isSep(s[i]) || s[i] == ' ' || s[i] == '\t') {
 			i++
 		}
 		start := i
-		for i < len(s) && s[i] != '=' && s[i] != ',' && s[i] != ' ' && s[i] != '\t' {
+		for i < len(s) && s[i] != '=' && !isSep(s[i]) && s[i] != ' ' && s[i] != '\t' {
 			i++
 		}
 		name := s[start:i]
@@ -101,14 +102,15 @@ func (d *Directives) parseLine(s string) {
 				}
 			} else {
 				vs := i
-				for i < len(s) && s[i] != ',' && s[i] != ' ' && s[i] != '\t' {
+				for i < len(s) && !isSep(s[i]) && s[i] != ' ' && s[i] != '\t' {
 					i++
 				}
 				arg = s[vs:i]
 			}
 		}
-		// Anything else up to the next comma is garbage and is skipped.
-		for i < len(s) && s[i] != ',' {
+		// Anything else up to the next separator is garbage and is
+		// skipped.
+		for i < len(s) && !isSep(s[i]) {
 			i++
 		}
 		if name != "" {
@@ -116,6 +118,12 @@ func (d *Directives) parseLine(s string) {
 		}
 	}
 }
+
+// isSep reports whether c separates directives: a comma, or a semicolon,
+// which the grammar does not allow but which is a common mistake
+// ("private; must-revalidate"); reading it as a comma is the conservative
+// choice, since it keeps every restriction the sender wrote.
+func isSep(c byte) bool { return c == ',' || c == ';' }
 
 // set records one directive; the first occurrence of a valued directive
 // wins (RFC 9111 4.2.1).

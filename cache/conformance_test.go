@@ -40,6 +40,11 @@ var conformance = []struct {
 		m, _ := d.MaxAge()
 		return d.NoCacheFields() + " " + m.String(), "Set-Cookie, X-A 1m0s"
 	}},
+	{"5.2", "a semicolon is read as a comma: private; must-revalidate is private", func() (any, any) {
+		d := cache.ParseCacheControl([]string{`private; must-revalidate;max-age=5; no-cache="a;b"`})
+		m, _ := d.MaxAge()
+		return [4]any{d.Private(), d.MustRevalidate(), m, d.NoCacheFields()}, [4]any{true, true, 5 * time.Second, "a;b"}
+	}},
 	{"5.2.3", "unknown directives are ignored", func() (any, any) {
 		d, _ := cache.ParseCacheControl([]string{"community=UCI, max-age=5"}).MaxAge()
 		return d, 5 * time.Second
