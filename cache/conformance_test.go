@@ -356,6 +356,11 @@ var conformance = []struct {
 		s.TLS = &tls.ConnectionState{}
 		return [2]string{cache.Key(r), cache.Key(s)}, [2]string{"GET http://example.com/r", "GET https://example.com/r"}
 	}},
+	{"RFC 9213 2.2", "with CDN-Cache-Control in use, Expires is ignored too", func() (any, any) {
+		p := cache.Policy{CDNCacheControl: true, HeuristicMax: -1}
+		rs := res(302, "Cdn-Cache-Control", "no-transform", "Expires", httpDate(time.Hour))
+		return [2]any{p.Storable(get(), rs), store(p, get(), rs).Lifetime}, [2]any{false, time.Duration(0)}
+	}},
 	{"3.2/4.2.3", "after a 304 without Age, the age counts from the 304, not the stored Age", func() (any, any) {
 		e := store(pol, get(), res(200, "Cache-Control", "max-age=60", "Age", "50"))
 		n, _ := pol.Freshen(e, res(304, "Date", httpDate(time.Hour)), t0.Add(time.Hour), t0.Add(time.Hour))

@@ -47,14 +47,24 @@ func statusIn(set *[600]bool, code int) bool { return code >= 0 && code < len(se
 // field is present and understood (RFC 9213 2.1: an invalid targeted field
 // is ignored), those of Cache-Control otherwise.
 func (p Policy) ResponseDirectives(h http.Header) Directives {
+	if d, ok := p.cdnDirectives(h); ok {
+		return d
+	}
+	return ParseCacheControl(h["Cache-Control"])
+}
+
+// cdnDirectives returns the directives of h's CDN-Cache-Control and true
+// when this cache uses that field for h (RFC 9213 2.1), in which case
+// Cache-Control and Expires are ignored (2.2).
+func (p Policy) cdnDirectives(h http.Header) (Directives, bool) {
 	if p.CDNCacheControl {
 		if lines := h["Cdn-Cache-Control"]; len(lines) > 0 {
 			if d := ParseCacheControl(lines); !d.IsZero() {
-				return d
+				return d, true
 			}
 		}
 	}
-	return ParseCacheControl(h["Cache-Control"])
+	return Directives{}, false
 }
 
 // RequestDirectives returns the directives of r's Cache-Control, with a
@@ -81,6 +91,7 @@ func RequestDirectives(h http.Header) Directives {
 // tenth of Date less Last-Modified, capped by [Policy.HeuristicMax].
 // heuristic reports that the last was used. An invalid Expires, or one
 // listed twice with different values, counts as already expired (5.3).
+// Expires is ignored when CDN-Cache-Control is in use (RFC 9213 2.2).
 func (p Policy) FreshnessLifetime(h http.Header, status int, cc Directives, date time.Time) (life time.Duration, heuristic bool) {
 	if d, ok := cc.SMaxAge(); ok {
 		return d, false
@@ -88,7 +99,10 @@ func (p Policy) FreshnessLifetime(h http.Header, status int, cc Directives, date
 	if d, ok := cc.MaxAge(); ok {
 		return d, false
 	}
-	if exp := h["Expires"]; len(exp) > 0 {
+	// With CDN-Cache-Control in use, Expires is ignored as Cache-Control
+	// is (RFC 9213 2.2); the heuristic below may still apply.
+	_, cdn := p.cdnDirectives(h)
+	if exp := h["Expires"]; len(exp) > 0 && !cdn {
 		t, err := http.ParseTime(exp[0])
 		if err != nil {
 			return 0, false

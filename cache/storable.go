@@ -23,7 +23,8 @@ import (
 //   - when req has Authorization, the response says public, must-revalidate
 //     or s-maxage (3.5);
 //   - the response has explicit freshness (public, max-age, s-maxage or
-//     Expires) or a heuristically cacheable status;
+//     Expires, which is ignored when CDN-Cache-Control is in use, RFC 9213
+//     2.2) or a heuristically cacheable status;
 //   - a Set-Cookie, if any, is named by a qualified no-cache or private, so
 //     that it is never stored: one client's cookie is not given to another.
 //     This is stricter than RFC 9111, which leaves cookies to RFC 6265.
@@ -49,7 +50,9 @@ func (p Policy) Storable(req *http.Request, res *http.Response) bool {
 		return false
 	}
 	_, maxAge := cc.MaxAge()
-	return cc.Public() || maxAge || sMaxAge || len(res.Header["Expires"]) > 0 || statusIn(&heuristicStatus, res.StatusCode)
+	_, cdn := p.cdnDirectives(res.Header)
+	expires := len(res.Header["Expires"]) > 0 && !cdn // RFC 9213 2.2
+	return cc.Public() || maxAge || sMaxAge || expires || statusIn(&heuristicStatus, res.StatusCode)
 }
 
 // NewEntry returns the entry to store for res, the response to req, with
