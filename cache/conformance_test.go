@@ -361,6 +361,12 @@ var conformance = []struct {
 		rs := res(302, "Cdn-Cache-Control", "no-transform", "Expires", httpDate(time.Hour))
 		return [2]any{p.Storable(get(), rs), store(p, get(), rs).Lifetime}, [2]any{false, time.Duration(0)}
 	}},
+	{"RFC 9211 2.4", "ttl is rounded down: stale by half a second is ttl=-1", func() (any, any) {
+		return cache.Status{Cache: "gateway", TTL: -500 * time.Millisecond, HasTTL: true}.String(), "gateway; ttl=-1"
+	}},
+	{"RFC 9211 2", "a cache name that is not a token is written as a string", func() (any, any) {
+		return cache.Status{Cache: "my cache", Hit: true}.String(), `"my cache"; hit`
+	}},
 	{"3.2/4.2.3", "after a 304 without Age, the age counts from the 304, not the stored Age", func() (any, any) {
 		e := store(pol, get(), res(200, "Cache-Control", "max-age=60", "Age", "50"))
 		n, _ := pol.Freshen(e, res(304, "Date", httpDate(time.Hour)), t0.Add(time.Hour), t0.Add(time.Hour))

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -46,7 +47,11 @@ func (f Fwd) String() string {
 // did with one request. The zero value with a Cache name is a bare member
 // (neither hit nor forwarded, which 2.1 reads as a miss).
 type Status struct {
-	// Cache names the cache, a token such as "gateway" (RFC 9211 2).
+	// Cache names the cache, a token such as "gateway" (RFC 9211 2). It
+	// is written as is when it is a token; any other name is written as a
+	// quoted string (an sf-string, with characters outside printable
+	// ASCII replaced by '?'), so that it cannot break the field. There is
+	// no constructor to check it: choose a token.
 	Cache string
 	// Hit: the response came from the cache without going forward
 	// (2.1).
@@ -71,7 +76,7 @@ type Status struct {
 // extended slice, e.g. "gateway; fwd=stale; fwd-status=304; stored;
 // ttl=60". It allocates only when dst must grow.
 func (s Status) Append(dst []byte) []byte {
-	dst = append(dst, s.Cache...)
+	dst = appendCacheName(dst, s.Cache)
 	if s.Hit {
 		dst = append(dst, "; hit"...)
 	}
@@ -91,7 +96,13 @@ func (s Status) Append(dst []byte) []byte {
 	}
 	if s.HasTTL {
 		dst = append(dst, "; ttl="...)
-		dst = strconv.AppendInt(dst, int64(s.TTL/time.Second), 10)
+		// Whole seconds rounded down, so that a response stale by a
+		// fraction of a second is not written as ttl=0.
+		ttl := s.TTL / time.Second
+		if s.TTL%time.Second < 0 {
+			ttl--
+		}
+		dst = strconv.AppendInt(dst, int64(ttl), 10)
 	}
 	return dst
 }
@@ -100,4 +111,39 @@ func (s Status) Append(dst []byte) []byte {
 func (s Status) String() string {
 	var buf [96]byte // by value: one allocation, for the string
 	return string(s.Append(buf[:0]))
+}
+
+// appendCacheName appends name as a Structured Fields token when it is
+// one (RFC 8941 3.3.4), else as a string (3.3.3).
+func appendCacheName(dst []byte, name string) []byte {
+	if isSFToken(name) {
+		return append(dst, name...)
+	}
+	dst = append(dst, '"')
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c < 0x20 || c > 0x7e:
+			dst = append(dst, '?')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}
+
+// isSFToken reports whether s is a Structured Fields token: ALPHA or "*",
+// then tchar, ":" or "/".
+func isSFToken(s string) bool {
+	if s == "" || !(s[0] == '*' || 'a' <= s[0]|0x20 && s[0]|0x20 <= 'z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~:/", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

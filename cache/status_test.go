@@ -1,0 +1,29 @@
+package cache_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/vivremotion/gateway/cache"
+)
+
+func TestStatusNegativeFractionalTTL(t *testing.T) {
+	if s := (cache.Status{Cache: "gateway", TTL: -500 * time.Millisecond, HasTTL: true}).String(); s != "gateway; ttl=-1" {
+		t.Errorf("Status(TTL -0.5s) = %q; want %q", s, "gateway; ttl=-1")
+	}
+}
+
+func TestStatusCacheName(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"gateway", "gateway; hit"},
+		{"edge-1.example/cdn", "edge-1.example/cdn; hit"},
+		{"my cache, x=1", `"my cache, x=1"; hit`},
+		{`a"b\c`, `"a\"b\\c"; hit`},
+		{"caf\u00e9", `"caf??"; hit`},
+		{"1cache", `"1cache"; hit`},
+	} {
+		if got := (cache.Status{Cache: tc.name, Hit: true}).String(); got != tc.want {
+			t.Errorf("Status{Cache: %q, Hit: true}.String() = %q; want %q", tc.name, got, tc.want)
+		}
+	}
+}
