@@ -92,6 +92,10 @@ func TestHotPathAllocs(t *testing.T) {
 	s := cache.Status{Cache: "gateway", Hit: true, Fwd: cache.FwdStale, TTL: 42 * time.Second, HasTTL: true}
 	buf := make([]byte, 0, 64)
 	reqCC := []string{"max-age=100, min-fresh=5"}
+	quoted := cache.Status{Cache: "my cache", Hit: true, TTL: -1500 * time.Millisecond, HasTTL: true}
+	cdn := cache.Policy{CDNCacheControl: true}
+	swrEntry := store(cdn, get(), res(200, "Cache-Control", "max-age=60, stale-while-revalidate=30", "Cdn-Cache-Control", "max-age=5; stale-while-revalidate=300", "Expires", httpDate(time.Hour)))
+	swrReq := get("Cache-Control", "max-stale=10; min-fresh=1", "If-None-Match", `"a", W/"b"`)
 	tests := []struct {
 		name string
 		f    func()
@@ -106,6 +110,10 @@ func TestHotPathAllocs(t *testing.T) {
 		{"Matches", func() { _ = e.Matches(rq) }},
 		{"NotModified", func() { _ = cache.NotModified(rq, e) }},
 		{"Status.Append", func() { buf = s.Append(buf[:0]) }},
+		{"Status.Append quoted name", func() { buf = quoted.Append(buf[:0]) }},
+		{"Decide stale, CDN-Cache-Control, request limits", func() {
+			_ = cdn.Decide(swrReq, swrEntry, t0.Add(90*time.Second))
+		}},
 	}
 	for _, tt := range tests {
 		if got := testing.AllocsPerRun(100, tt.f); got != 0 {
