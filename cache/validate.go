@@ -112,11 +112,12 @@ var notUpdated = [...]string{"Content-Length", "Content-Encoding", "Content-Type
 // [SelectForUpdate] chose e for, sent at requestTime and received at
 // responseTime (RFC 9111 4.3.4, 3.2): each header field of res replaces
 // the stored one, except the fields that are never stored (3.1, and those
-// named by a qualified private or no-cache in res or in e), the fields
-// listed above in notUpdated (Content-Length, Content-Encoding,
-// Content-Type, Content-Range, Vary and Set-Cookie); the times of 4.2.3
-// and the freshness lifetime are computed again from the result. Body,
-// Status and Vary are kept. e itself is not changed, since a store may be
+// named by a qualified private or no-cache in res or in e), and
+// Content-Length, Content-Encoding, Content-Type and Content-Range (they
+// describe the stored body), Vary (e keeps the request values it was
+// selected by) and Set-Cookie (a shared entry never carries one); the
+// times of 4.2.3 and the freshness lifetime are computed again from the
+// result. Body, Status and Vary are kept. e itself is not changed, since a store may be
 // serving it.
 //
 // keep reports whether the updated response may still be stored by a
