@@ -19,6 +19,16 @@ func replicas(t *testing.T, n int, cfg redislimit.Config) []*redislimit.Limiter 
 	t.Helper()
 	addr := redistest.Addr(t)
 	cfg.Prefix = redistest.Prefix(t)
+	// The server is shared by the tests of the binary, and by the runs of
+	// this one under -count: leave nothing behind for a later run to see.
+	t.Cleanup(func() {
+		rc := client(t, addr)
+		ctx := context.Background()
+		keys, _ := rc.Keys(ctx, cfg.Prefix+"*").Result()
+		if len(keys) > 0 {
+			rc.Del(ctx, keys...)
+		}
+	})
 	ls := make([]*redislimit.Limiter, n)
 	for i := range ls {
 		c := cfg
