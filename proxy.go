@@ -425,13 +425,17 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	var cacheKey string
-	if p.Cache != nil && cache.Lookupable(r) {
-		cacheKey = cache.Key(r)
-		if e, ok := p.Cache.Get(r.Context(), cacheKey); ok && e != nil {
-			if now := time.Now(); e.Fresh(now) {
-				serveEntry(w, r, e, now)
-				return
+	var cacheKey string // set for a response that may be stored: a GET's
+	if p.Cache != nil {
+		if key, ok := cache.LookupKey(r); ok {
+			if e, ok := p.Cache.Get(r.Context(), key); ok && e != nil {
+				if now := time.Now(); e.Fresh(now) {
+					serveEntry(w, r, e, now)
+					return
+				}
+			}
+			if r.Method == http.MethodGet {
+				cacheKey = key
 			}
 		}
 	}

@@ -737,3 +737,36 @@ func TestProxyPolicyBalancerPick(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyPolicyCacheHead shows that a HEAD is answered from the stored
+// GET of the same resource, with its header and no body, and that a HEAD
+// that finds nothing is forwarded and stores nothing.
+func TestProxyPolicyCacheHead(t *testing.T) {
+	url, hits := countingUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "body")
+	})
+	c := &fakeCache{}
+	p := &gateway.Proxy{Upstreams: balancer.MustPool(url), Cache: c}
+	t.Cleanup(p.CloseIdleConnections)
+	serve := func(method, path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		p.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+		return rec
+	}
+
+	if rec := serve("HEAD", "/a"); rec.Code != 200 || hits.Load() != 1 || c.sets != 0 {
+		t.Fatalf("HEAD /a with nothing stored: status %d, upstream hits %d, Cache.Set calls %d; want 200, 1, 0", rec.Code, hits.Load(), c.sets)
+	}
+	serve("GET", "/a")
+	if hits.Load() != 2 || c.sets != 1 {
+		t.Fatalf("GET /a: upstream hits %d, Cache.Set calls %d; want 2, 1", hits.Load(), c.sets)
+	}
+	rec := serve("HEAD", "/a")
+	if rec.Code != 200 || hits.Load() != 2 || rec.Body.Len() != 0 ||
+		rec.Header().Get("Content-Type") != "text/plain" || rec.Header().Get("Cache-Status") == "" {
+		t.Errorf("HEAD /a after the GET: status %d, upstream hits %d, body %q, Content-Type %q, Cache-Status %q; want 200 from the cache, no body",
+			rec.Code, hits.Load(), rec.Body, rec.Header().Get("Content-Type"), rec.Header().Get("Cache-Status"))
+	}
+}

@@ -22,6 +22,30 @@ func Lookupable(r *http.Request) bool {
 	return !d.NoStore() && !d.NoCache()
 }
 
+// LookupKey returns the key under which a stored response that may answer
+// r is found, and whether r may be answered from a cache at all: a GET by
+// its own [Key], and a HEAD by the key of the GET of the same resource,
+// since a stored GET answers it without its body (RFC 9110 section 9.3.2,
+// RFC 9111 section 4). Requests with Authorization or a request no-store
+// or no-cache are not looked up.
+func LookupKey(r *http.Request) (string, bool) {
+	switch r.Method {
+	case http.MethodGet:
+		if Lookupable(r) {
+			return Key(r), true
+		}
+	case http.MethodHead:
+		if len(r.Header["Authorization"]) > 0 {
+			return "", false
+		}
+		if d := RequestDirectives(r.Header); d.NoStore() || d.NoCache() {
+			return "", false
+		}
+		return key(http.MethodGet, schemeOf(r), r.Host, r.URL.RequestURI()), true
+	}
+	return "", false
+}
+
 // Lifetime returns how long a shared cache may serve res, the response to
 // r, as fresh, received at now; ok is false when res must not be stored. A
 // response is stored only when r is [Lookupable], its status is cacheable,

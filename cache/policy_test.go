@@ -166,3 +166,29 @@ func TestEntryFreshAge(t *testing.T) {
 		}
 	}
 }
+
+func TestLookupKey(t *testing.T) {
+	get := httptest.NewRequest("GET", "http://example.com/a?b=1", nil)
+	for _, tc := range []struct {
+		name   string
+		method string
+		header http.Header
+		ok     bool
+	}{
+		{"GET", "GET", nil, true},
+		{"HEAD under the GET's key", "HEAD", nil, true},
+		{"POST", "POST", nil, false},
+		{"HEAD with Authorization", "HEAD", http.Header{"Authorization": {"Bearer t"}}, false},
+		{"HEAD with no-cache", "HEAD", http.Header{"Cache-Control": {"no-cache"}}, false},
+		{"GET with no-store", "GET", http.Header{"Cache-Control": {"no-store"}}, false},
+	} {
+		r := httptest.NewRequest(tc.method, "http://example.com/a?b=1", nil)
+		for k, vs := range tc.header {
+			r.Header[k] = vs
+		}
+		key, ok := cache.LookupKey(r)
+		if ok != tc.ok || ok && key != cache.Key(get) {
+			t.Errorf("%s: LookupKey = %q, %v; want %q, %v", tc.name, key, ok, cache.Key(get), tc.ok)
+		}
+	}
+}
