@@ -10,6 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/vivremotion/gateway/internal/redisclient"
+
 	"github.com/vivremotion/gateway/cache"
 )
 
@@ -78,7 +80,7 @@ type Redis struct {
 // client, a negative MaxEntry or Grace, or a client without
 // ContextTimeoutEnabled and a non-negative Timeout.
 func NewRedis(c RedisConfig) (*Redis, error) {
-	if isNil(c.Client) {
+	if redisclient.IsNil(c.Client) {
 		return nil, errors.New("store: no Redis client")
 	}
 	if c.MaxEntry < 0 {
@@ -87,7 +89,7 @@ func NewRedis(c RedisConfig) (*Redis, error) {
 	if c.Grace < 0 {
 		return nil, errors.New("store: negative Grace")
 	}
-	if c.Timeout >= 0 && !honoursDeadlines(c.Client) {
+	if c.Timeout >= 0 && !redisclient.HonoursDeadlines(c.Client) {
 		return nil, errors.New("store: Redis client without ContextTimeoutEnabled; set it, or a negative Timeout")
 	}
 	r := &Redis{
@@ -309,33 +311,4 @@ func escapeGlob(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// honoursDeadlines reports whether client applies context deadlines to
-// its connections. Clients of unknown types are trusted to.
-func honoursDeadlines(client redis.UniversalClient) bool {
-	switch c := client.(type) {
-	case *redis.Client:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.ClusterClient:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.Ring:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return true
-}
-
-// isNil reports whether client is nil, or a nil pointer of a client type.
-func isNil(client redis.UniversalClient) bool {
-	switch c := client.(type) {
-	case nil:
-		return true
-	case *redis.Client:
-		return c == nil
-	case *redis.ClusterClient:
-		return c == nil
-	case *redis.Ring:
-		return c == nil
-	}
-	return false
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/vivremotion/gateway/internal/redisclient"
+
 	"github.com/vivremotion/gateway/ratelimit"
 )
 
@@ -115,7 +117,7 @@ type Limiter struct {
 // New returns a Limiter for c. It fails on a missing client, a bad Rate,
 // a Rate too fine for exact arithmetic, or a Batch above the burst.
 func New(c Config) (*Limiter, error) {
-	if isNil(c.Client) {
+	if redisclient.IsNil(c.Client) {
 		return nil, errors.New("redislimit: no client")
 	}
 	if err := c.Rate.Check(); err != nil {
@@ -141,7 +143,7 @@ func New(c Config) (*Limiter, error) {
 	if timeout == 0 {
 		timeout = 100 * time.Millisecond
 	}
-	if timeout > 0 && !honoursDeadlines(c.Client) {
+	if timeout > 0 && !redisclient.HonoursDeadlines(c.Client) {
 		return nil, errors.New("redislimit: the client ignores context deadlines, so Timeout cannot bound a call; set ContextTimeoutEnabled in its options, or a negative Timeout to rely on its own timeouts")
 	}
 	backoff := c.Backoff
@@ -387,35 +389,6 @@ func parse(v any) (result, error) {
 		retry:     time.Duration(n[3]) * time.Microsecond,
 		reset:     time.Duration(n[4]) * time.Microsecond,
 	}, nil
-}
-
-// honoursDeadlines reports whether client applies context deadlines to
-// its connections. Clients of unknown types are trusted to.
-func honoursDeadlines(client redis.UniversalClient) bool {
-	switch c := client.(type) {
-	case *redis.Client:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.ClusterClient:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.Ring:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return true
-}
-
-// isNil reports whether client is nil, or a nil pointer of a client type.
-func isNil(client redis.UniversalClient) bool {
-	switch c := client.(type) {
-	case nil:
-		return true
-	case *redis.Client:
-		return c == nil
-	case *redis.ClusterClient:
-		return c == nil
-	case *redis.Ring:
-		return c == nil
-	}
-	return false
 }
 
 func gcd(a, b int64) int64 {
