@@ -10,9 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/vivremotion/gateway/internal/redisclient"
-
 	"github.com/vivremotion/gateway/cache"
+	"github.com/vivremotion/gateway/internal/redisclient"
 )
 
 // RedisConfig configures a [Redis]. Only Client is required; every other

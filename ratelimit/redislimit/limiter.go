@@ -14,7 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/vivremotion/gateway/internal/redisclient"
-
 	"github.com/vivremotion/gateway/ratelimit"
 )
 
