@@ -507,7 +507,7 @@ func (in *Introspector) judge(m map[string]any, now time.Time) (p *auth.Principa
 		p.Plan, _ = m[in.planClaim].(string)
 	}
 	if in.rolesClaim != "" {
-		p.Roles = stringList(m[in.rolesClaim])
+		p.Roles = auth.ClaimStrings(m[in.rolesClaim])
 	}
 	until = now.Add(in.maxTTL)
 	if hasExp {
@@ -545,24 +545,6 @@ func hasAudience(aud any, want string) bool {
 		}
 	}
 	return false
-}
-
-// stringList reads v as an array of strings or a space-separated string.
-// Members of an array that are not strings are skipped.
-func stringList(v any) []string {
-	switch v := v.(type) {
-	case string:
-		return strings.Fields(v)
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }
 
 func minTime(a, b time.Time) time.Time {

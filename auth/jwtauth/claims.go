@@ -19,9 +19,9 @@ func (a *Authenticator) principal(claims map[string]any) *auth.Principal {
 	if s, ok := claims["scope"].(string); ok {
 		p.Scopes = strings.Fields(s)
 	} else {
-		p.Scopes = stringList(claims["scp"])
+		p.Scopes = auth.ClaimStrings(claims["scp"])
 	}
-	p.Roles = stringList(claimAt(claims, a.rolesClaim))
+	p.Roles = auth.ClaimStrings(claimAt(claims, a.rolesClaim))
 	return p
 }
 
@@ -42,22 +42,4 @@ func claimAt(claims map[string]any, name string) any {
 		}
 	}
 	return cur
-}
-
-// stringList reads a claim that is a space-separated string or an array
-// of strings; other members of an array are left out.
-func stringList(v any) []string {
-	switch v := v.(type) {
-	case string:
-		return strings.Fields(v)
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, x := range v {
-			if s, ok := x.(string); ok && s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }
