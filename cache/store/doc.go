@@ -80,7 +80,9 @@
 // [Memory] is one LRU (golang-lru/v2's simplelru) under one mutex; a hit
 // reorders the list, so hits serialize on it. Its byte bound counts
 // [Size], an estimate: key, header names and values, body and
-// [EntryOverhead] per entry.
+// [EntryOverhead] per entry, plus [TagOverhead] per tag of the entry, both
+// measured so that the heap a full Memory holds stays within about 1.5
+// times MaxBytes.
 //
 // # Security
 //

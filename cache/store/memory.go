@@ -22,9 +22,15 @@ const (
 )
 
 // EntryOverhead is the bytes [Memory] counts for each entry on top of its
-// key, header and body: the estimated cost of the entry, its list element,
-// its map slots and its header map.
-const EntryOverhead = 256
+// key, header and body: the cost of the entry, its list element, its map
+// slots and its header map, measured on amd64 with Go 1.26 (about 800
+// bytes for an entry with one header field).
+const EntryOverhead = 832
+
+// TagOverhead is the bytes [Memory] counts for each tag of an entry, on
+// top of [Size]: the entry's slot in the tag's index and the index's own
+// map, measured at about 320 bytes for a tag no other entry carries.
+const TagOverhead = 384
 
 // MemoryConfig configures a [Memory]. Its zero value works.
 type MemoryConfig struct {
@@ -120,6 +126,7 @@ func NewMemory(c MemoryConfig) (*Memory, error) {
 // Size returns the bytes an entry stored under key is counted for: the
 // lengths of key, of every header name and value and of the body, plus
 // [EntryOverhead]. It is an estimate of the memory the entry holds.
+// [Memory] adds [TagOverhead] for each of the entry's tags.
 func Size(key string, e *cache.Entry) int64 {
 	n := int64(len(key) + len(e.Body) + EntryOverhead)
 	for k, vs := range e.Header {
@@ -160,7 +167,11 @@ func (m *Memory) Set(_ context.Context, key string, e *cache.Entry) {
 		size := Size(key, e)
 		until := e.Expires.Add(m.grace)
 		if size <= m.maxEntry && time.Now().Before(until) {
-			it = &item{e: e, size: size, until: until, tags: tags(e.Header, m.tagHeader)}
+			ts := tags(e.Header, m.tagHeader)
+			size += int64(len(ts)) * TagOverhead
+			if size <= m.maxEntry {
+				it = &item{e: e, size: size, until: until, tags: ts}
+			}
 		}
 	}
 	m.mu.Lock()

@@ -243,7 +243,7 @@ func TestMemoryBytesBound(t *testing.T) {
 // the same key without the tag is not purged by it.
 func TestMemoryTagIndexCleanedOnEviction(t *testing.T) {
 	t.Parallel()
-	size := store.Size("k1", entry(time.Hour, 100, "old"))
+	size := store.Size("k1", entry(time.Hour, 100, "old")) + store.TagOverhead
 	m := newMemory(t, store.MemoryConfig{MaxBytes: size})
 	run(t, m, []step{
 		{op: "set", key: "k1", e: entry(time.Hour, 100, "old")},
