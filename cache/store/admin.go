@@ -17,6 +17,14 @@ type purgeRequest struct {
 	Tag    *string `json:"tag"`
 }
 
+// AdminConfig configures an [AdminHandler]. Its zero value works.
+type AdminConfig struct {
+	// OnError, if set, is called with each error of the Purger, which the
+	// 503 answer leaves out (it may name internal addresses). Nil means
+	// errors are not reported. It is called on the request's goroutine.
+	OnError func(error)
+}
+
 // AdminHandler returns a handler that purges p's entries. It serves one
 // request, POST /purge, whose JSON body names exactly one of a key, a
 // prefix or a tag:
@@ -26,14 +34,16 @@ type purgeRequest struct {
 // and answers 200 with {"purged": n}, the entries removed. A malformed
 // body, unknown fields, none or several of the three, or an empty value
 // is answered 400 with {"error": "..."}; an error of p (Redis unreachable)
-// 503; another method 405; another path 404.
+// 503 with the fixed {"error": "purge failed", "purged": n}, the error
+// itself going to c.OnError; another method 405; another path 404.
 //
 // The handler checks no credentials: anyone who reaches it can empty the
 // cache and so send every request to the origins. Mount it only behind
 // your own authentication and authorization, on an admin listener or
 // route, never on the public one. Mount it with [http.StripPrefix] when
 // its path is under a prefix.
-func AdminHandler(p Purger) http.Handler {
+func AdminHandler(p Purger, c AdminConfig) http.Handler {
+	onError := c.OnError
 	mux := http.NewServeMux()
 	mux.HandleFunc("/purge", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -77,7 +87,10 @@ func AdminHandler(p Purger) http.Handler {
 			n, err = p.PurgeTag(r.Context(), *req.Tag)
 		}
 		if err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "purge failed: " + err.Error(), "purged": n})
+			if onError != nil {
+				onError(err)
+			}
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "purge failed", "purged": n})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]int{"purged": n})

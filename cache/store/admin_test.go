@@ -50,7 +50,7 @@ func TestAdminHandler(t *testing.T) {
 			m.Set(ctx, "GET a.example/x/1", entry(time.Hour, 1, "red"))
 			m.Set(ctx, "GET a.example/x/2", entry(time.Hour, 1))
 			w := httptest.NewRecorder()
-			store.AdminHandler(m).ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body)))
+			store.AdminHandler(m, store.AdminConfig{}).ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body)))
 			if w.Code != tt.wantCode || !strings.Contains(w.Body.String(), tt.wantBody) {
 				t.Errorf("%s %s %.40s = %d %s; want %d with %s", tt.method, tt.path, tt.body, w.Code, w.Body, tt.wantCode, tt.wantBody)
 			}
@@ -67,9 +67,20 @@ func TestAdminHandler(t *testing.T) {
 
 func TestAdminHandlerPurgerError(t *testing.T) {
 	t.Parallel()
+	var got error
 	w := httptest.NewRecorder()
-	store.AdminHandler(failing{}).ServeHTTP(w, httptest.NewRequest("POST", "/purge", strings.NewReader(`{"tag":"a"}`)))
-	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "down") {
-		t.Errorf("purge failing = %d %s; want 503 with the error", w.Code, w.Body)
+	h := store.AdminHandler(failing{}, store.AdminConfig{OnError: func(err error) { got = err }})
+	h.ServeHTTP(w, httptest.NewRequest("POST", "/purge", strings.NewReader(`{"tag":"a"}`)))
+	if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), "down") || !strings.Contains(w.Body.String(), `"purge failed"`) {
+		t.Errorf("purge failing = %d %s; want 503 with a fixed message, not the error", w.Code, w.Body)
+	}
+	if got == nil || !strings.Contains(got.Error(), "down") {
+		t.Errorf("OnError got %v; want the Purger's error", got)
+	}
+	// Without OnError the answer is the same.
+	w = httptest.NewRecorder()
+	store.AdminHandler(failing{}, store.AdminConfig{}).ServeHTTP(w, httptest.NewRequest("POST", "/purge", strings.NewReader(`{"key":"a"}`)))
+	if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), "down") {
+		t.Errorf("purge failing, no OnError = %d %s; want 503 without the error", w.Code, w.Body)
 	}
 }

@@ -17,7 +17,7 @@
 //		log.Fatal(err)
 //	}
 //	p := &gateway.Proxy{Upstreams: pool, Cache: mem}
-//	admin.Handle("/cache/", http.StripPrefix("/cache", requireAdmin(store.AdminHandler(mem))))
+//	admin.Handle("/cache/", http.StripPrefix("/cache", requireAdmin(store.AdminHandler(mem, store.AdminConfig{}))))
 //
 // For many replicas, the same with Redis:
 //

@@ -87,7 +87,7 @@ func ExampleAdminHandler() {
 		})
 	}
 	admin := http.NewServeMux()
-	admin.Handle("/cache/", http.StripPrefix("/cache", store.AdminHandler(mem)))
+	admin.Handle("/cache/", http.StripPrefix("/cache", store.AdminHandler(mem, store.AdminConfig{})))
 	// In a real gateway: wrap admin in your authentication middleware.
 
 	for _, body := range []string{`{"tag":"product-7"}`, `{"prefix":"GET shop.example/"}`, `{"key":""}`} {
