@@ -61,7 +61,9 @@
 // by Timeout. Entries are encoded with [Encode], a versioned binary layout
 // that carries every field of [cache.Entry]; replicas of releases with
 // different layouts miss on each other's entries instead of misreading
-// them. PurgePrefix walks the keyspace with SCAN, never KEYS. With Redis
+// them. Each call of a purge to Redis (a DEL, a SCAN, a script) is
+// bounded by Timeout too. PurgePrefix walks the keyspace with SCAN, never
+// KEYS. With Redis
 // Cluster, put a hash tag in Prefix so that PurgeTag's script finds all
 // its keys on one node.
 //

@@ -238,8 +238,11 @@ func (r *Redis) Set(ctx context.Context, key string, e *cache.Entry) {
 	}
 }
 
-// Purge removes the entry under key, returning 1 if there was one.
+// Purge removes the entry under key, returning 1 if there was one. The
+// call is bounded by Timeout.
 func (r *Redis) Purge(ctx context.Context, key string) (int, error) {
+	ctx, cancel := r.ctx(ctx)
+	defer cancel()
 	n, err := r.client.Del(ctx, r.entryKey(key)).Result()
 	return int(n), err
 }
@@ -250,19 +253,24 @@ const scanCount = 500
 
 // PurgePrefix removes every entry whose key starts with prefix, walking
 // the keyspace with SCAN (never KEYS, which would block Redis) and
-// deleting each batch found. It returns how many it removed. Entries
+// deleting each batch found; each SCAN and each DEL is bounded by
+// Timeout, not the whole walk. It returns how many it removed. Entries
 // stored during the walk may survive it.
 func (r *Redis) PurgePrefix(ctx context.Context, prefix string) (int, error) {
 	match := escapeGlob(r.entryKey(prefix)) + "*"
 	var cursor uint64
 	n := 0
 	for {
-		keys, next, err := r.client.Scan(ctx, cursor, match, scanCount).Result()
+		cctx, cancel := r.ctx(ctx)
+		keys, next, err := r.client.Scan(cctx, cursor, match, scanCount).Result()
+		cancel()
 		if err != nil {
 			return n, err
 		}
 		if len(keys) > 0 {
-			d, err := r.client.Del(ctx, keys...).Result()
+			cctx, cancel := r.ctx(ctx)
+			d, err := r.client.Del(cctx, keys...).Result()
+			cancel()
 			n += int(d)
 			if err != nil {
 				return n, err
@@ -287,8 +295,10 @@ return n
 `)
 
 // PurgeTag removes every entry stored with tag, and the tag's set, in
-// one script, and returns how many entries it removed.
+// one script bounded by Timeout, and returns how many entries it removed.
 func (r *Redis) PurgeTag(ctx context.Context, tag string) (int, error) {
+	ctx, cancel := r.ctx(ctx)
+	defer cancel()
 	n, err := purgeTag.Run(ctx, r.client, []string{r.tagKey(tag)}).Int()
 	return n, err
 }

@@ -335,3 +335,65 @@ func TestRedisOneRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// deadlineHook records, for each command sent, whether its context had a
+// deadline.
+type deadlineHook struct {
+	mu      sync.Mutex
+	without []string // commands sent without a deadline
+	sent    int
+}
+
+func (h *deadlineHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *deadlineHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.record(ctx, cmd.Name())
+		return next(ctx, cmd)
+	}
+}
+
+func (h *deadlineHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			h.record(ctx, c.Name())
+		}
+		return next(ctx, cmds)
+	}
+}
+
+func (h *deadlineHook) record(ctx context.Context, name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sent++
+	if _, ok := ctx.Deadline(); !ok {
+		h.without = append(h.without, name)
+	}
+}
+
+// TestRedisPurgeTimeout checks that every call of Purge, PurgePrefix and
+// PurgeTag to Redis is bounded by Timeout, as Get and Set are, even when
+// the caller's context has no deadline.
+func TestRedisPurgeTimeout(t *testing.T) {
+	t.Parallel()
+	c := client(t, redistest.Addr(t))
+	r := newRedis(t, store.RedisConfig{Client: c, Timeout: time.Second})
+	ctx := context.Background()
+	for _, k := range []string{"a1", "a2", "b"} {
+		r.Set(ctx, k, entry(time.Hour, 1, "t"))
+	}
+	h := &deadlineHook{}
+	c.AddHook(h)
+	if _, err := r.Purge(ctx, "b"); err != nil {
+		t.Fatalf("Purge error %v", err)
+	}
+	if _, err := r.PurgePrefix(ctx, "a"); err != nil {
+		t.Fatalf("PurgePrefix error %v", err)
+	}
+	if _, err := r.PurgeTag(ctx, "t"); err != nil {
+		t.Fatalf("PurgeTag error %v", err)
+	}
+	if h.sent < 4 || len(h.without) > 0 {
+		t.Errorf("purges sent %d commands, %v without a deadline; want all with one", h.sent, h.without)
+	}
+}
