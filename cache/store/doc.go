@@ -47,9 +47,12 @@
 //
 // At Set, the response header named by TagHeader (Cache-Tag by default)
 // lists the entry's tags, separated by commas or spaces, at most 64.
-// [Memory] keeps an index from tag to keys, cleaned as entries go; [Redis]
-// keeps a set per tag whose TTL is that of its longest-lived entry, and
-// PurgeTag deletes the members and the set in one script.
+// [Memory] keeps an index from tag to keys, cleaned as entries go. [Redis]
+// keeps a sorted set per tag, its members scored by expiry and its TTL
+// that of its longest-lived entry; each Set with the tag drops the expired
+// members, and an entry stored again leaves the sets of the tags it no
+// longer has (each entry is a hash holding its tags beside the encoding).
+// PurgeTag takes the members in batches of 500, one script each.
 //
 // # Redis
 //
@@ -57,7 +60,7 @@
 // reported to OnError, and never fails a request. After a failure to reach
 // Redis, Get and Set skip it for Backoff (1 second by default), so that
 // an outage costs requests no wait. Get and Set are one
-// round trip each (GET; SET, or one script for an entry with tags), bounded
+// round trip each (HGET; one script for Set), bounded
 // by Timeout. Entries are encoded with [Encode], a versioned binary layout
 // that carries every field of [cache.Entry]; replicas of releases with
 // different layouts miss on each other's entries instead of misreading
@@ -65,7 +68,8 @@
 // bounded by Timeout too. PurgePrefix walks the keyspace with SCAN, never
 // KEYS. With Redis
 // Cluster, put a hash tag in Prefix so that PurgeTag's script finds all
-// its keys on one node.
+// its keys on one node: Set's script also updates the tag sets of the
+// entry it replaces.
 //
 // # Performance
 //

@@ -23,8 +23,9 @@ type RedisConfig struct {
 	// hash tag in Prefix ("cache:{gw}:") so that PurgeTag's script sees
 	// all its keys on one node.
 	Client redis.UniversalClient
-	// Prefix is put before every key in Redis: entries are under
-	// Prefix+"k:"+key, tag sets under Prefix+"t:"+tag. Empty means
+	// Prefix is put before every key in Redis: entries are hashes under
+	// Prefix+"k:"+key (field "v" the encoded entry, one field per tag
+	// set), tag sets are sorted sets under Prefix+"t:"+tag. Empty means
 	// "cache:".
 	Prefix string
 	// MaxEntry is the largest encoded entry (see [EncodedLen]), in bytes,
@@ -166,7 +167,7 @@ func (r *Redis) Get(ctx context.Context, key string) (*cache.Entry, bool) {
 		return nil, false
 	}
 	cctx, cancel := r.ctx(ctx)
-	b, err := r.client.Get(cctx, r.entryKey(key)).Result()
+	b, err := r.client.HGet(cctx, r.entryKey(key), "v").Result()
 	cancel()
 	if err != nil {
 		if err != redis.Nil {
@@ -188,14 +189,33 @@ func (r *Redis) Get(ctx context.Context, key string) (*cache.Entry, bool) {
 	return e, true
 }
 
-// setTagged stores an entry and adds its key to each tag's set, giving
-// each set a TTL no shorter than its longest-lived member's.
-// KEYS[1] entry key, KEYS[2..] tag sets; ARGV[1] encoded entry, ARGV[2] TTL ms.
-var setTagged = redis.NewScript(`
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+// setEntry stores an entry as a hash under its key: field "v" the encoded
+// entry, and one field per tag, named after the tag's sorted set. It first
+// removes the key from the tag sets of the entry it replaces, so that an
+// old tag cannot purge a newer entry that no longer carries it. Each tag
+// set scores its members by expiry (Unix ms), drops those already expired
+// and keeps a TTL no shorter than its longest-lived member's.
+// KEYS[1] entry key, KEYS[2..] tag sets; ARGV[1] encoded entry, ARGV[2]
+// TTL ms, ARGV[3] expiry Unix ms, ARGV[4] now Unix ms.
+var setEntry = redis.NewScript(`
+local old = redis.call('HKEYS', KEYS[1])
+for _, f in ipairs(old) do
+	if f ~= 'v' then
+		redis.call('ZREM', f, KEYS[1])
+	end
+end
+redis.call('DEL', KEYS[1])
+local fields = {'v', ARGV[1]}
+for i = 2, #KEYS do
+	fields[#fields + 1] = KEYS[i]
+	fields[#fields + 1] = '1'
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 local ttl = tonumber(ARGV[2])
 for i = 2, #KEYS do
-	redis.call('SADD', KEYS[i], KEYS[1])
+	redis.call('ZADD', KEYS[i], ARGV[3], KEYS[1])
+	redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[4])
 	if redis.call('PTTL', KEYS[i]) < ttl then
 		redis.call('PEXPIRE', KEYS[i], ttl)
 	end
@@ -220,17 +240,14 @@ func (r *Redis) Set(ctx context.Context, key string, e *cache.Entry) {
 	defer cancel()
 	ek := r.entryKey(key)
 	val := Encode(make([]byte, 0, EncodedLen(e)), e)
-	var err error
-	if ts := tags(e.Header, r.tagHeader); len(ts) > 0 {
-		keys := make([]string, 1, 1+len(ts))
-		keys[0] = ek
-		for _, t := range ts {
-			keys = append(keys, r.tagKey(t))
-		}
-		err = setTagged.Run(ctx, r.client, keys, val, ttl.Milliseconds()).Err()
-	} else {
-		err = r.client.Set(ctx, ek, val, ttl).Err()
+	ts := tags(e.Header, r.tagHeader)
+	keys := make([]string, 1, 1+len(ts))
+	keys[0] = ek
+	for _, t := range ts {
+		keys = append(keys, r.tagKey(t))
 	}
+	now := time.Now()
+	err := setEntry.Run(ctx, r.client, keys, val, ttl.Milliseconds(), now.Add(ttl).UnixMilli(), now.UnixMilli()).Err()
 	if err != nil {
 		r.failed(parent, "set", err)
 	} else {
@@ -282,25 +299,43 @@ func (r *Redis) PurgePrefix(ctx context.Context, prefix string) (int, error) {
 	}
 }
 
-// purgeTag deletes the members of a tag set, in batches, and the set.
-// KEYS[1] the tag set. Returns the number of members deleted.
-var purgeTag = redis.NewScript(`
-local keys = redis.call('SMEMBERS', KEYS[1])
-local n = 0
-for i = 1, #keys, 1000 do
-	n = n + redis.call('DEL', unpack(keys, i, math.min(i + 999, #keys)))
+// purgeTagBatch deletes up to ARGV[1] members of a tag set and removes
+// them from it, or deletes the set when it is empty. KEYS[1] the tag set.
+// Returns {entries deleted, members taken}.
+var purgeTagBatch = redis.NewScript(`
+local keys = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #keys == 0 then
+	redis.call('DEL', KEYS[1])
+	return {0, 0}
 end
-redis.call('DEL', KEYS[1])
-return n
+local n = redis.call('DEL', unpack(keys))
+redis.call('ZREM', KEYS[1], unpack(keys))
+return {n, #keys}
 `)
 
-// PurgeTag removes every entry stored with tag, and the tag's set, in
-// one script bounded by Timeout, and returns how many entries it removed.
+// PurgeTag removes every entry stored with tag, and the tag's set, and
+// returns how many entries it removed. It takes the set's members in
+// batches of 500, each deleted by one script bounded by Timeout, so that
+// a large tag does not block Redis. An entry stored with tag during the
+// purge may survive it.
 func (r *Redis) PurgeTag(ctx context.Context, tag string) (int, error) {
-	ctx, cancel := r.ctx(ctx)
-	defer cancel()
-	n, err := purgeTag.Run(ctx, r.client, []string{r.tagKey(tag)}).Int()
-	return n, err
+	tk := []string{r.tagKey(tag)}
+	n := 0
+	for {
+		cctx, cancel := r.ctx(ctx)
+		res, err := purgeTagBatch.Run(cctx, r.client, tk, scanCount).Int64Slice()
+		cancel()
+		if err != nil {
+			return n, err
+		}
+		if len(res) != 2 {
+			return n, fmt.Errorf("store: redis purge tag: unexpected reply %v", res)
+		}
+		n += int(res[0])
+		if res[1] == 0 {
+			return n, nil
+		}
+	}
 }
 
 // escapeGlob escapes the characters that SCAN MATCH patterns give a

@@ -146,7 +146,8 @@ func TestRedisMalformedIsMiss(t *testing.T) {
 		}
 		errs.Add(1)
 	}})
-	c.Set(context.Background(), prefix+"k:bad", "\x02garbage", time.Minute)
+	c.HSet(context.Background(), prefix+"k:bad", "v", "\x02garbage")
+	c.Expire(context.Background(), prefix+"k:bad", time.Minute)
 	if _, ok := r.Get(context.Background(), "bad"); ok || errs.Load() != 1 {
 		t.Errorf("Get(malformed) ok = %v, OnError calls %d; want a miss and 1", ok, errs.Load())
 	}
@@ -395,5 +396,56 @@ func TestRedisPurgeTimeout(t *testing.T) {
 	}
 	if h.sent < 4 || len(h.without) > 0 {
 		t.Errorf("purges sent %d commands, %v without a deadline; want all with one", h.sent, h.without)
+	}
+}
+
+// TestRedisReplacedTags checks that an entry stored again without a tag
+// leaves that tag's set: purging the old tag no longer removes it.
+func TestRedisReplacedTags(t *testing.T) {
+	t.Parallel()
+	r := newRedis(t, store.RedisConfig{})
+	ctx := context.Background()
+	r.Set(ctx, "k", entry(time.Hour, 1, "old", "both"))
+	r.Set(ctx, "k", entry(time.Hour, 1, "both"))
+	if n, err := r.PurgeTag(ctx, "old"); n != 0 || err != nil {
+		t.Errorf("PurgeTag(old) = %d, %v; want 0, nil", n, err)
+	}
+	if _, ok := r.Get(ctx, "k"); !ok {
+		t.Fatalf("Get(k) missed after PurgeTag of a tag it no longer has")
+	}
+	r.Set(ctx, "k", entry(time.Hour, 1)) // no tags at all
+	if n, err := r.PurgeTag(ctx, "both"); n != 0 || err != nil {
+		t.Errorf("PurgeTag(both) = %d, %v; want 0, nil", n, err)
+	}
+	if _, ok := r.Get(ctx, "k"); !ok {
+		t.Errorf("Get(k) missed after PurgeTag of a tag it no longer has")
+	}
+}
+
+// TestRedisTagSetTrimmed checks that a tag set drops its expired members
+// when an entry is stored with the tag, and that PurgeTag walks a tag of
+// more members than one batch.
+func TestRedisTagSetTrimmed(t *testing.T) {
+	t.Parallel()
+	c := client(t, redistest.Addr(t))
+	prefix := redistest.Prefix(t)
+	r := newRedis(t, store.RedisConfig{Client: c, Prefix: prefix})
+	ctx := context.Background()
+	for i := range 1200 {
+		r.Set(ctx, fmt.Sprint("live", i), entry(time.Hour, 1, "all"))
+	}
+	// Expired members, as Redis keeps them once their entries are gone.
+	for i := range 50 {
+		c.ZAdd(ctx, prefix+"t:all", redis.Z{Score: float64(time.Now().Add(-time.Minute).UnixMilli()), Member: fmt.Sprint(prefix, "k:gone", i)})
+	}
+	r.Set(ctx, "live0", entry(time.Hour, 1, "all"))
+	if n, err := c.ZCard(ctx, prefix+"t:all").Result(); n != 1200 || err != nil {
+		t.Errorf("tag set holds %d members, %v; want 1200 (expired ones dropped)", n, err)
+	}
+	if n, err := r.PurgeTag(ctx, "all"); n != 1200 || err != nil {
+		t.Errorf("PurgeTag(all) = %d, %v; want 1200, nil", n, err)
+	}
+	if n, _ := c.Exists(ctx, prefix+"t:all", prefix+"k:live7").Result(); n != 0 {
+		t.Errorf("after PurgeTag, %d of the tag set and an entry remain; want 0", n)
 	}
 }
