@@ -101,4 +101,8 @@
 // and so which entries a PurgeTag removes. Cache keys and tags are stored
 // as given; [Redis] keeps them under Prefix, and PurgePrefix escapes the
 // glob characters of the prefix it is given.
+//
+// [Decode] checks every count against the bytes left, but an honest entry
+// of many tiny header values decodes into some 40 times its length;
+// [Redis.Get] therefore refuses values longer than MaxEntry unread.
 package store

@@ -159,8 +159,9 @@ func (r *Redis) report(op string, err error) {
 	}
 }
 
-// Get returns the entry stored under key, if any. A Redis error or a
-// malformed entry is a miss, reported to OnError. An entry past its
+// Get returns the entry stored under key, if any. A Redis error, a
+// malformed entry or one longer than MaxEntry (not decoded) is a miss,
+// reported to OnError. An entry past its
 // Expires plus Grace is a miss even if Redis still holds it.
 func (r *Redis) Get(ctx context.Context, key string) (*cache.Entry, bool) {
 	if r.down() {
@@ -178,6 +179,12 @@ func (r *Redis) Get(ctx context.Context, key string) (*cache.Entry, bool) {
 		return nil, false
 	}
 	r.up()
+	// An encoding longer than MaxEntry was not stored by this store: it is
+	// refused before decoding, which may allocate some times its length.
+	if int64(len(b)) > r.maxEntry {
+		r.report("get", fmt.Errorf("key %q: %w: %d bytes, above MaxEntry", key, ErrCodec, len(b)))
+		return nil, false
+	}
 	e, err := decodeString(b) // copies the body once, not twice as Bytes would
 	if err != nil {
 		r.report("get", fmt.Errorf("key %q: %w", key, err))

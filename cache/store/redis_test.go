@@ -449,3 +449,26 @@ func TestRedisTagSetTrimmed(t *testing.T) {
 		t.Errorf("after PurgeTag, %d of the tag set and an entry remain; want 0", n)
 	}
 }
+
+// TestRedisGetOverMaxEntry checks that Get refuses, as malformed, a value
+// longer than MaxEntry, which this store would not have stored, without
+// decoding it.
+func TestRedisGetOverMaxEntry(t *testing.T) {
+	t.Parallel()
+	c := client(t, redistest.Addr(t))
+	prefix := redistest.Prefix(t)
+	var errs atomic.Int32
+	r := newRedis(t, store.RedisConfig{Client: c, Prefix: prefix, MaxEntry: 1 << 10, OnError: func(err error) {
+		if !errors.Is(err, store.ErrCodec) {
+			t.Errorf("OnError(%v); want ErrCodec", err)
+		}
+		errs.Add(1)
+	}})
+	ctx := context.Background()
+	big := store.Encode(nil, entry(time.Hour, 2<<10))
+	c.HSet(ctx, prefix+"k:big", "v", big)
+	c.Expire(ctx, prefix+"k:big", time.Minute)
+	if _, ok := r.Get(ctx, "big"); ok || errs.Load() != 1 {
+		t.Errorf("Get(over MaxEntry) ok = %v, OnError calls %d; want a miss and 1", ok, errs.Load())
+	}
+}
