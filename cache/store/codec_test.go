@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/gob"
 	"errors"
 	"net/http"
@@ -168,6 +169,22 @@ func TestDecodeMalformed(t *testing.T) {
 	}
 	if _, err := store.Decode(append(append(bytes.Clone(prefix), 0, 0), huge...)); !errors.Is(err, store.ErrCodec) {
 		t.Errorf("Decode(huge header count) error = %v; want ErrCodec", err)
+	}
+	// One header field, named "", with a huge count of values.
+	if _, err := store.Decode(append(append(bytes.Clone(prefix), 0, 0, 1, 0), huge...)); !errors.Is(err, store.ErrCodec) {
+		t.Errorf("Decode(huge value count) error = %v; want ErrCodec", err)
+	}
+	// A time whose nanoseconds are 1e9, which Encode never writes.
+	// The same bytes with 999999999 ns decode, so the layout is right.
+	rest := []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} // three times, age, lifetime, lists, header, body
+	for _, tc := range []struct {
+		ns   uint64
+		want error
+	}{{1e9 - 1, nil}, {1e9, store.ErrCodec}} {
+		in := append(binary.AppendUvarint([]byte{b[0], 0, 0}, tc.ns), rest...)
+		if _, err := store.Decode(in); !errors.Is(err, tc.want) {
+			t.Errorf("Decode(time with %d ns) error = %v; want %v", tc.ns, err, tc.want)
+		}
 	}
 }
 
