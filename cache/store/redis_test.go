@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -470,5 +471,75 @@ func TestRedisGetOverMaxEntry(t *testing.T) {
 	c.Expire(ctx, prefix+"k:big", time.Minute)
 	if _, ok := r.Get(ctx, "big"); ok || errs.Load() != 1 {
 		t.Errorf("Get(over MaxEntry) ok = %v, OnError calls %d; want a miss and 1", ok, errs.Load())
+	}
+}
+
+// TestRedisGetExpiredEncoding checks that Get misses on an entry past its
+// Expires plus Grace even while Redis still holds it (a longer TTL, set by
+// another replica with a longer Grace, or a clock ahead).
+func TestRedisGetExpiredEncoding(t *testing.T) {
+	t.Parallel()
+	c := client(t, redistest.Addr(t))
+	prefix := redistest.Prefix(t)
+	r := newRedis(t, store.RedisConfig{Client: c, Prefix: prefix, Grace: time.Second})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		key string
+		ttl time.Duration
+		ok  bool
+	}{{"expired", -2 * time.Second, false}, {"fresh", time.Hour, true}} {
+		c.HSet(ctx, prefix+"k:"+tc.key, "v", store.Encode(nil, entry(tc.ttl, 1)))
+		c.Expire(ctx, prefix+"k:"+tc.key, time.Hour)
+		if _, ok := r.Get(ctx, tc.key); ok != tc.ok {
+			t.Errorf("Get(%s) ok = %v; want %v", tc.key, ok, tc.ok)
+		}
+	}
+}
+
+// TestRedisCancelledCallerNoBackoff checks that a Get or Set failing only
+// because its caller's context was cancelled starts no backoff: the next
+// caller still reaches Redis.
+func TestRedisCancelledCallerNoBackoff(t *testing.T) {
+	t.Parallel()
+	var errs atomic.Int32
+	r := newRedis(t, store.RedisConfig{Backoff: time.Hour, OnError: func(error) { errs.Add(1) }})
+	ctx := context.Background()
+	r.Set(ctx, "k", entry(time.Hour, 1))
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, ok := r.Get(cancelled, "k"); ok {
+		t.Fatalf("Get with a cancelled context hit; want a miss")
+	}
+	r.Set(cancelled, "k2", entry(time.Hour, 1))
+	if errs.Load() == 0 {
+		t.Fatalf("OnError not called for the cancelled calls; the test reaches no error")
+	}
+	if _, ok := r.Get(ctx, "k"); !ok {
+		t.Errorf("Get after a cancelled caller missed; want a hit (no backoff)")
+	}
+}
+
+// TestTagsCapped checks that only the first 64 tags of an entry are kept,
+// in both stores.
+func TestTagsCapped(t *testing.T) {
+	t.Parallel()
+	ts := make([]string, 70)
+	for i := range ts {
+		ts[i] = fmt.Sprint("t", i)
+	}
+	for _, s := range []interface {
+		store.Purger
+		Set(context.Context, string, *cache.Entry)
+	}{newMemory(t, store.MemoryConfig{}), newRedis(t, store.RedisConfig{})} {
+		ctx := context.Background()
+		s.Set(ctx, "k", entry(time.Hour, 1, strings.Join(ts, ",")))
+		for _, tc := range []struct {
+			tag  string
+			want int
+		}{{"t64", 0}, {"t69", 0}, {"t63", 1}} {
+			if n, err := s.PurgeTag(ctx, tc.tag); n != tc.want || err != nil {
+				t.Errorf("%T.PurgeTag(%s) = %d, %v; want %d, nil", s, tc.tag, n, err, tc.want)
+			}
+		}
 	}
 }
