@@ -10,7 +10,7 @@
 //	mem, err := store.NewMemory(store.MemoryConfig{
 //		MaxBytes:  256 << 20,        // all entries, estimated (see Size)
 //		MaxEntry:  4 << 20,          // larger entries are not stored
-//		Grace:     time.Minute,      // kept past Expires, for stale serving
+//		Grace:     time.Hour,        // kept past Expires; default 10 minutes
 //		TagHeader: "Surrogate-Key",  // tags for PurgeTag; default Cache-Tag
 //	})
 //	if err != nil {
@@ -37,11 +37,14 @@
 // # Expiry
 //
 // An entry is kept until its Expires plus the configured Grace, so that a
-// cache may serve it stale (RFC 5861) when revalidation is slow or fails.
-// [Memory] drops an expired entry lazily, when it is next looked up, or
-// when the least recently used entries are evicted to make room; no
-// goroutine or timer runs. [Redis] gives each key the TTL until Expires
-// plus Grace.
+// cache may still revalidate it (a conditional request, answered 304) or
+// serve it stale (RFC 5861, max-stale) when revalidation is slow or fails.
+// Grace defaults to [DefaultGrace], 10 minutes; a negative Grace drops
+// each entry at its Expires, leaving nothing to revalidate or serve
+// stale. [Memory] drops an expired entry lazily, when it is next looked
+// up, or when the least recently used entries are evicted to make room;
+// no goroutine or timer runs. [Redis] gives each key the TTL until
+// Expires plus Grace.
 //
 // # Tags
 //

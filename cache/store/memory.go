@@ -19,7 +19,24 @@ const (
 	DefaultMaxBytes = 64 << 20
 	// DefaultMaxEntry is the size bound of one entry when MaxEntry is 0.
 	DefaultMaxEntry = 2 << 20
+	// DefaultGrace is how long past its Expires an entry is kept when
+	// Grace is 0: 10 minutes, so that a cache may still revalidate it
+	// (a conditional request answered 304) or serve it stale
+	// (stale-while-revalidate, stale-if-error, max-stale) for that long.
+	DefaultGrace = 10 * time.Minute
 )
+
+// grace returns the grace a config's Grace g means: [DefaultGrace] for
+// 0, none for a negative g.
+func grace(g time.Duration) time.Duration {
+	switch {
+	case g == 0:
+		return DefaultGrace
+	case g < 0:
+		return 0
+	}
+	return g
+}
 
 // EntryOverhead is the bytes [Memory] counts for each entry on top of its
 // key, header and body: the cost of the entry, its list element, its map
@@ -45,9 +62,11 @@ type MemoryConfig struct {
 	// smaller. Negative, or above MaxBytes, is an error.
 	MaxEntry int64
 	// Grace is how long after its Expires an entry is still kept, so that
-	// a cache may serve it stale (stale-while-revalidate, stale-if-error).
-	// Past Expires+Grace an entry is dropped when next looked up, or
-	// evicted when room is needed. Zero means none. Negative is an error.
+	// a cache may revalidate it or serve it stale (stale-while-revalidate,
+	// stale-if-error, max-stale). Past Expires+Grace an entry is dropped
+	// when next looked up, or evicted when room is needed. Zero means
+	// [DefaultGrace] (10 minutes); negative means none: an entry is
+	// dropped at its Expires.
 	Grace time.Duration
 	// TagHeader names the response header that lists an entry's tags, for
 	// [Memory.PurgeTag]: tags are separated by commas or spaces
@@ -85,16 +104,13 @@ type item struct {
 }
 
 // NewMemory returns a Memory configured by c. It fails on a negative
-// bound or grace, or a MaxEntry above MaxBytes.
+// bound, or a MaxEntry above MaxBytes.
 func NewMemory(c MemoryConfig) (*Memory, error) {
 	if c.MaxBytes < 0 {
 		return nil, errors.New("store: negative MaxBytes")
 	}
 	if c.MaxEntry < 0 {
 		return nil, errors.New("store: negative MaxEntry")
-	}
-	if c.Grace < 0 {
-		return nil, errors.New("store: negative Grace")
 	}
 	maxBytes := c.MaxBytes
 	if maxBytes == 0 {
@@ -110,7 +126,7 @@ func NewMemory(c MemoryConfig) (*Memory, error) {
 	m := &Memory{
 		maxBytes:  maxBytes,
 		maxEntry:  maxEntry,
-		grace:     c.Grace,
+		grace:     grace(c.Grace),
 		tagHeader: tagHeader(c.TagHeader),
 		tags:      make(map[string]map[string]struct{}),
 	}

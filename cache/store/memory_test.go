@@ -92,16 +92,17 @@ func TestNewMemoryErrors(t *testing.T) {
 	for _, c := range []store.MemoryConfig{
 		{MaxBytes: -1},
 		{MaxEntry: -1},
-		{Grace: -time.Second},
 		{MaxBytes: 1000, MaxEntry: 1001},
 	} {
 		if _, err := store.NewMemory(c); err == nil {
 			t.Errorf("NewMemory(%+v) error = nil; want one", c)
 		}
 	}
-	c := store.MemoryConfig{}
-	if _, err := store.NewMemory(c); err != nil || c != (store.MemoryConfig{}) {
-		t.Errorf("NewMemory(zero) = %v, config now %+v; want no error and the config untouched", err, c)
+	for _, c := range []store.MemoryConfig{{}, {Grace: -time.Second}} {
+		want := c
+		if _, err := store.NewMemory(c); err != nil || c != want {
+			t.Errorf("NewMemory(%+v) = %v, config now %+v; want no error and the config untouched", want, err, c)
+		}
 	}
 }
 
@@ -285,6 +286,34 @@ func TestMemoryExpiry(t *testing.T) {
 			t.Errorf("after the expired Get Len, Bytes = %d, %d; want 0, 0 (dropped)", m.Len(), m.Bytes())
 		}
 	})
+}
+
+// TestMemoryGrace checks how long past Expires each Grace keeps an entry:
+// zero means DefaultGrace (10 minutes), negative means none.
+func TestMemoryGrace(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		grace, kept time.Duration
+	}{
+		{0, 10 * time.Minute},
+		{-1, 0},
+		{-time.Hour, 0},
+		{time.Minute, time.Minute},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			m := newMemory(t, store.MemoryConfig{Grace: tc.grace})
+			ctx := context.Background()
+			m.Set(ctx, "k", entry(time.Second, 10))
+			time.Sleep(time.Second + tc.kept - time.Millisecond)
+			if _, ok := m.Get(ctx, "k"); !ok {
+				t.Errorf("Grace %v: Get at Expires+%v-1ms miss; want a hit", tc.grace, tc.kept)
+			}
+			time.Sleep(time.Millisecond)
+			if _, ok := m.Get(ctx, "k"); ok {
+				t.Errorf("Grace %v: Get at Expires+%v hit; want a miss", tc.grace, tc.kept)
+			}
+		})
+	}
 }
 
 func TestMemoryConcurrent(t *testing.T) {

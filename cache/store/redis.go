@@ -33,8 +33,9 @@ type RedisConfig struct {
 	// [DefaultMaxEntry] (2 MiB). Negative is an error.
 	MaxEntry int64
 	// Grace is how long after its Expires an entry is kept, so that a
-	// cache may serve it stale: each entry's TTL is the time until its
-	// Expires plus Grace. Zero means none. Negative is an error.
+	// cache may revalidate it or serve it stale: each entry's TTL is the
+	// time until its Expires plus Grace. Zero means [DefaultGrace] (10
+	// minutes); negative means none: the TTL ends at Expires.
 	Grace time.Duration
 	// TagHeader names the response header that lists an entry's tags, as
 	// in [MemoryConfig]. Empty means [DefaultTagHeader]; "-" turns tags
@@ -77,7 +78,7 @@ type Redis struct {
 }
 
 // NewRedis returns a Redis store configured by c. It fails on a missing
-// client, a negative MaxEntry or Grace, or a client without
+// client, a negative MaxEntry, or a client without
 // ContextTimeoutEnabled and a non-negative Timeout.
 func NewRedis(c RedisConfig) (*Redis, error) {
 	if redisclient.IsNil(c.Client) {
@@ -86,9 +87,6 @@ func NewRedis(c RedisConfig) (*Redis, error) {
 	if c.MaxEntry < 0 {
 		return nil, errors.New("store: negative MaxEntry")
 	}
-	if c.Grace < 0 {
-		return nil, errors.New("store: negative Grace")
-	}
 	if c.Timeout >= 0 && !redisclient.HonoursDeadlines(c.Client) {
 		return nil, errors.New("store: Redis client without ContextTimeoutEnabled; set it, or a negative Timeout")
 	}
@@ -96,7 +94,7 @@ func NewRedis(c RedisConfig) (*Redis, error) {
 		client:    c.Client,
 		prefix:    c.Prefix,
 		maxEntry:  c.MaxEntry,
-		grace:     c.Grace,
+		grace:     grace(c.Grace),
 		tagHeader: tagHeader(c.TagHeader),
 		timeout:   c.Timeout,
 		onError:   c.OnError,

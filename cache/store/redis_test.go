@@ -54,15 +54,19 @@ func TestNewRedisErrors(t *testing.T) {
 		{},
 		{Client: nilClient},
 		{Client: ok, MaxEntry: -1},
-		{Client: ok, Grace: -1},
 		{Client: noDeadlines},
 	} {
 		if _, err := store.NewRedis(c); err == nil {
 			t.Errorf("NewRedis(%+v) error = nil; want one", c)
 		}
 	}
-	if _, err := store.NewRedis(store.RedisConfig{Client: noDeadlines, Timeout: -1}); err != nil {
-		t.Errorf("NewRedis(no deadlines, Timeout -1) error %v; want none", err)
+	for _, c := range []store.RedisConfig{
+		{Client: noDeadlines, Timeout: -1},
+		{Client: ok, Grace: -1},
+	} {
+		if _, err := store.NewRedis(c); err != nil {
+			t.Errorf("NewRedis(%+v) error %v; want none", c, err)
+		}
 	}
 }
 
@@ -116,6 +120,41 @@ func TestRedisTTL(t *testing.T) {
 	r.Set(ctx, "past", entry(-2*time.Minute, 10))
 	if n, _ := c.Exists(ctx, prefix+"k:past").Result(); n != 0 {
 		t.Errorf("an entry past Expires+Grace was stored")
+	}
+}
+
+// TestRedisGrace checks how long past Expires each Grace keeps an entry:
+// the TTL Set gives it, whether Set stores one just expired, and whether
+// Get serves one just expired that Redis still holds. Zero Grace means
+// DefaultGrace (10 minutes), negative means none.
+func TestRedisGrace(t *testing.T) {
+	t.Parallel()
+	c := client(t, redistest.Addr(t))
+	ctx := context.Background()
+	for _, tc := range []struct {
+		grace, kept time.Duration
+	}{
+		{0, 10 * time.Minute},
+		{-1, 0},
+		{-time.Hour, 0},
+		{time.Minute, time.Minute},
+	} {
+		prefix := redistest.Prefix(t)
+		r := newRedis(t, store.RedisConfig{Client: c, Prefix: prefix, Grace: tc.grace})
+		r.Set(ctx, "fresh", entry(time.Hour, 10))
+		want := time.Hour + tc.kept
+		if got, err := c.PTTL(ctx, prefix+"k:fresh").Result(); err != nil || got > want || got < want-5*time.Second {
+			t.Errorf("Grace %v: PTTL = %v, %v; want about %v", tc.grace, got, err, want)
+		}
+		r.Set(ctx, "expired", entry(-time.Second, 10))
+		if n, err := c.Exists(ctx, prefix+"k:expired").Result(); err != nil || (n == 1) != (tc.kept > 0) {
+			t.Errorf("Grace %v: Set(expired 1s ago) stored = %v, %v; want %v", tc.grace, n == 1, err, tc.kept > 0)
+		}
+		c.HSet(ctx, prefix+"k:held", "v", store.Encode(nil, entry(-time.Second, 1)))
+		c.Expire(ctx, prefix+"k:held", time.Hour)
+		if _, ok := r.Get(ctx, "held"); ok != (tc.kept > 0) {
+			t.Errorf("Grace %v: Get(expired 1s ago, still held) ok = %v; want %v", tc.grace, ok, tc.kept > 0)
+		}
 	}
 }
 
