@@ -137,6 +137,28 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 }
 
+// TestCodecVariantIndex checks that a variant index (Status 0, no header,
+// no VaryValues) survives a round trip whole: every field equal, the
+// header nil, whether it was nil or empty.
+func TestCodecVariantIndex(t *testing.T) {
+	t.Parallel()
+	for _, h := range []http.Header{nil, {}} {
+		e := variantIndex(time.Hour)
+		e.Header = h
+		want := *e
+		want.Header = nil
+		b := store.Encode(nil, e)
+		got, err := store.Decode(b)
+		if err != nil || !reflect.DeepEqual(*got, want) {
+			t.Errorf("Decode(Encode(variant index, header %#v)) = %+v, %v; want %+v, nil", h, got, err, want)
+		}
+		got, err = store.DecodeString(string(b))
+		if err != nil || !reflect.DeepEqual(*got, want) {
+			t.Errorf("DecodeString(Encode(variant index, header %#v)) = %+v, %v; want %+v, nil", h, got, err, want)
+		}
+	}
+}
+
 // TestDecodeMalformed checks that every truncation of a valid encoding,
 // another version, and trailing bytes are errors, never panics.
 func TestDecodeMalformed(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -313,6 +314,37 @@ func TestMemoryGrace(t *testing.T) {
 				t.Errorf("Grace %v: Get at Expires+%v hit; want a miss", tc.grace, tc.kept)
 			}
 		})
+	}
+}
+
+// variantIndex returns an entry like the one package cache stores under
+// a primary key for a response with Vary: Status 0, no header, no
+// VaryValues, a nonce for body. Its times carry no monotonic reading or
+// location, as a decoded entry's.
+func variantIndex(ttl time.Duration) *cache.Entry {
+	now := time.Now().Round(0).UTC()
+	return &cache.Entry{
+		Vary:     []string{"Accept-Encoding"},
+		Body:     []byte("0123456789abcdef"),
+		Stored:   now,
+		Expires:  now.Add(ttl),
+		Lifetime: ttl,
+	}
+}
+
+func TestMemoryVariantIndex(t *testing.T) {
+	t.Parallel()
+	m := newMemory(t, store.MemoryConfig{})
+	ctx := context.Background()
+	for _, h := range []http.Header{nil, {}} {
+		e := variantIndex(time.Hour)
+		e.Header = h
+		want := *e
+		m.Set(ctx, "GET example.com/a", e)
+		got, ok := m.Get(ctx, "GET example.com/a")
+		if !ok || !reflect.DeepEqual(*got, want) {
+			t.Errorf("Get(variant index, header %#v) = %+v, %v; want %+v, true", h, got, ok, want)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -154,6 +155,26 @@ func TestRedisGrace(t *testing.T) {
 		c.Expire(ctx, prefix+"k:held", time.Hour)
 		if _, ok := r.Get(ctx, "held"); ok != (tc.kept > 0) {
 			t.Errorf("Grace %v: Get(expired 1s ago, still held) ok = %v; want %v", tc.grace, ok, tc.kept > 0)
+		}
+	}
+}
+
+// TestRedisVariantIndex checks that a variant index (Status 0, no header,
+// no VaryValues) comes back from Redis whole, its header nil whether it
+// was nil or empty.
+func TestRedisVariantIndex(t *testing.T) {
+	t.Parallel()
+	r := newRedis(t, store.RedisConfig{})
+	ctx := context.Background()
+	for _, h := range []http.Header{nil, {}} {
+		e := variantIndex(time.Hour)
+		e.Header = h
+		want := *e
+		want.Header = nil
+		r.Set(ctx, "GET example.com/a", e)
+		got, ok := r.Get(ctx, "GET example.com/a")
+		if !ok || !reflect.DeepEqual(*got, want) {
+			t.Errorf("Get(variant index, header %#v) = %+v, %v; want %+v, true", h, got, ok, want)
 		}
 	}
 }
