@@ -110,6 +110,10 @@ func TestNewMemoryErrors(t *testing.T) {
 // purgeSteps is the purge behaviour both stores share.
 func purgeSteps() []step {
 	return []step{
+		// Purging what was never stored removes nothing, and is no error.
+		{op: "purge", key: "GET never.example/", want: 0},
+		{op: "prefix", key: "GET never.example/", want: 0},
+		{op: "tag", key: "never", want: 0},
 		{op: "set", key: "GET a.example/x/1", e: entry(time.Hour, 10, "red, blue")},
 		{op: "set", key: "GET a.example/x/2", e: entry(time.Hour, 10, "blue")},
 		{op: "set", key: "GET a.example/y/1", e: entry(time.Hour, 10, "green")},
