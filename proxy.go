@@ -70,13 +70,11 @@ type UpstreamBreaker interface {
 	Done(u *balancer.Upstream, ticket uint64, o Outcome)
 }
 
-// Cache stores responses. Get returns the entry stored under key, if any;
-// Set stores e. The [Proxy] decides what is stored and what is served, by
-// the rules of package cache; a Cache only keeps entries.
-type Cache interface {
-	Get(ctx context.Context, key string) (*cache.Entry, bool)
-	Set(ctx context.Context, key string, e *cache.Entry)
-}
+// Cache stores responses for the [Proxy]; see [cache.Store]. Package
+// cache/store has one in memory and one in Redis. The Proxy decides what is
+// stored and what is served, by the rules of package cache; a Cache only
+// keeps entries.
+type Cache = cache.Store
 
 // LLMProvider is one LLM backend; see [llm.Provider].
 type LLMProvider = llm.Provider
@@ -105,7 +103,9 @@ type ProxyRequest struct {
 // Each request goes through the pipeline in this order:
 //
 //  1. Limiter: a refused request gets 429 with Retry-After.
-//  2. Cache lookup: a fresh stored response is served at once.
+//  2. Cache lookup: a stored response that may answer the request is
+//     served at once; one that must be validated makes the request
+//     conditional (see [cache.Handler]).
 //  3. Balancer pick among the pool's healthy upstreams: none gives 503.
 //  4. Breaker admit: an open circuit gives 503. Then the UpstreamBreaker
 //     admits the picked upstream; when its circuit refuses, the Balancer
@@ -119,7 +119,8 @@ type ProxyRequest struct {
 //     ResponseHeaderTimeout and Timeout.
 //  6. Outcome recorded: one [Outcome] goes to the upstream's counters and
 //     the breakers.
-//  7. Cache store, when the response may be stored.
+//  7. Cache store, when the response may be stored, once its body has
+//     gone through.
 //
 // With Mirror set, a share of the requests that pass step 2 are also
 // copied to a shadow pool, in the background, once the request's body has
@@ -207,12 +208,20 @@ type Proxy struct {
 	// and throws the answers away; see [Mirror]. Nil: nothing is copied.
 	Mirror *Mirror
 
-	// Cache, when not nil, serves fresh stored GET responses and stores
-	// responses that RFC 9111's shared-cache rules allow (see
-	// [cache.Lifetime]).
+	// Cache, when not nil, makes the Proxy an RFC 9111 shared cache that
+	// keeps its responses there: it serves stored GET and HEAD responses,
+	// fresh or stale where allowed, validates them with conditional
+	// requests, coalesces concurrent misses, and invalidates after unsafe
+	// methods, as [cache.Handler] describes. A Cache with a method
+	// Purge(ctx, key) (int, error), as package cache/store's have, is
+	// needed for invalidation. Nil: nothing is cached.
 	Cache Cache
-	// MaxCacheEntry is the largest body, in bytes, that is stored. Zero
-	// means 1 MiB.
+	// CachePolicy holds the choices RFC 9111 leaves to a cache
+	// (CDN-Cache-Control, heuristic freshness). Its zero value is a shared
+	// cache.
+	CachePolicy cache.Policy
+	// MaxCacheEntry is the largest body, in bytes, that is stored; larger
+	// bodies stream through uncached. Zero means 1 MiB.
 	MaxCacheEntry int64
 
 	// Transport sends the outbound requests. Nil: the proxy's own
@@ -287,8 +296,10 @@ type Proxy struct {
 	Logger *slog.Logger
 
 	once   sync.Once
-	retry  retrySettings // Retry with its defaults; attempts is 0 without it
-	mirror *mirrorState  // nil without Mirror
+	retry  retrySettings  // Retry with its defaults; attempts is 0 without it
+	mirror *mirrorState   // nil without Mirror
+	cache  *cache.Handler // nil without Cache
+	fwd    http.Handler   // forward, as the cache's next handler
 	budget retryBudget
 	rr     balancer.RoundRobin
 	h1     *h1.Transport   // default transport for http:// and https:// over HTTP/1.1
@@ -309,6 +320,7 @@ const (
 
 func (p *Proxy) init() {
 	p.initRetry()
+	p.initCache()
 	dt := p.DialTimeout
 	if dt <= 0 {
 		dt = defaultDialTimeout
@@ -425,21 +437,31 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	var cacheKey string // set for a response that may be stored: a GET's
-	if p.Cache != nil {
-		if key, ok := cache.LookupKey(r); ok {
-			if e, ok := p.Cache.Get(r.Context(), key); ok && e != nil {
-				if now := time.Now(); e.Fresh(now) {
-					serveEntry(w, r, e, now)
-					return
-				}
-			}
-			if r.Method == http.MethodGet {
-				cacheKey = key
-			}
-		}
+	if p.cache != nil {
+		p.cache.Serve(w, r, p.fwd)
+		return
 	}
+	p.forward(w, r)
+}
 
+// initCache builds the cache layer when the Proxy has a Cache.
+func (p *Proxy) initCache() {
+	if p.Cache == nil {
+		return
+	}
+	maxBody := p.MaxCacheEntry
+	if maxBody <= 0 {
+		maxBody = defaultMaxCacheEntry
+	}
+	c, err := cache.New(cache.Config{Store: p.Cache, Policy: p.CachePolicy, MaxBody: maxBody, Logger: p.Logger})
+	if err != nil {
+		panic("gateway: " + err.Error()) // cannot happen: Store is set and the bounds are positive
+	}
+	p.cache, p.fwd = c, http.HandlerFunc(p.forward)
+}
+
+// forward sends r on through the pipeline's steps after the cache lookup.
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 	if p.mirror != nil {
 		var c *mirrorCopy
 		if r, c = p.mirror.start(r); c != nil {
@@ -450,7 +472,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if p.retry.attempts > 1 {
-		p.serveRetry(w, r, cacheKey)
+		p.serveRetry(w, r)
 		return
 	}
 
@@ -459,12 +481,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	a := newAttempt(p, u, cacheKey)
+	a := newAttempt(p, u)
 	u.Begin()
 	// Deferred so that the outcome is recorded even when the copy aborts
 	// the handler with http.ErrAbortHandler. The cache store comes after
-	// it, as the pipeline's order says.
-	defer p.finish(r, a, tickets)
+	// it, once forward returns, as the pipeline's order says.
+	defer p.finish(a, tickets)
 	a.serve(w, r)
 }
 
@@ -573,16 +595,13 @@ func releaseUpstreams(s *[]*balancer.Upstream) {
 	upstreamSlices.Put(s)
 }
 
-// finish records the outcome of a, an attempt at r admitted with tickets,
-// stores the response it copied when it is to be cached, and releases a.
-func (p *Proxy) finish(r *http.Request, a *attempt, t admission) {
+// finish records the outcome of a, an attempt admitted with tickets, and
+// releases a.
+func (p *Proxy) finish(a *attempt, t admission) {
 	now := time.Now() // one clock read for both
 	a.o.Duration = now.Sub(a.start)
 	a.u.DoneAt(a.o, now)
 	p.breakersDone(a.u, t, a.o, now)
-	if a.entry != nil {
-		p.Cache.Set(r.Context(), a.cacheKey, a.entry)
-	}
 	a.release()
 }
 
@@ -658,12 +677,10 @@ func (p *Proxy) log(r *http.Request, status int, err error) {
 // request costs no allocation for its URL, its header map and values, or
 // its 1xx hook; see [newAttempt] and [attempt.release].
 type attempt struct {
-	p        *Proxy
-	u        *balancer.Upstream
-	start    time.Time
-	cacheKey string
-	o        Outcome
-	entry    *cache.Entry // to store once the outcome is recorded
+	p     *Proxy
+	u     *balancer.Upstream
+	start time.Time
+	o     Outcome
 
 	w             http.ResponseWriter // where the 1xx hook writes
 	mu1xx         sync.Mutex          // guards roundTripDone, forwarded1xx, wrote and, until roundTripDone, w
@@ -694,9 +711,9 @@ var attempts = sync.Pool{New: func() any {
 }}
 
 // newAttempt returns an attempt at r against u, from the pool.
-func newAttempt(p *Proxy, u *balancer.Upstream, cacheKey string) *attempt {
+func newAttempt(p *Proxy, u *balancer.Upstream) *attempt {
 	a := attempts.Get().(*attempt)
-	a.p, a.u, a.start, a.cacheKey = p, u, time.Now(), cacheKey
+	a.p, a.u, a.start = p, u, time.Now()
 	return a
 }
 
@@ -712,8 +729,8 @@ func (a *attempt) release() {
 	clear(a.vals) // no stale strings kept alive
 	a.vals = a.vals[:0]
 	clear(a.header)
-	a.p, a.u, a.start, a.cacheKey = nil, nil, time.Time{}, ""
-	a.o, a.entry, a.w = Outcome{}, nil, nil
+	a.p, a.u, a.start = nil, nil, time.Time{}
+	a.o, a.w = Outcome{}, nil
 	a.roundTripDone, a.forwarded1xx, a.wrote, a.reusable = false, false, false, false
 	a.url, a.pr = url.URL{}, ProxyRequest{}
 	attempts.Put(a)

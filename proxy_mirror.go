@@ -208,7 +208,7 @@ func (m *mirrorState) send(c *mirrorCopy, p *Proxy) {
 	// Built as the primary's outbound request is, Rewrite and
 	// X-Forwarded-* included, with the body that was kept.
 	ctx, cancel := context.WithTimeout(context.Background(), m.timeout)
-	a := newAttempt(p, u, "")
+	a := newAttempt(p, u)
 	out, err := a.outbound(ctx, r, "", nil)
 	if err != nil {
 		cancel()

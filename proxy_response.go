@@ -6,13 +6,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/vivremotion/gateway/balancer"
-	"github.com/vivremotion/gateway/cache"
 )
 
 // copyBufs holds the buffers that response bodies are copied through.
@@ -23,13 +21,6 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b 
 func (a *attempt) respond(w http.ResponseWriter, r *http.Request, res *http.Response) bool {
 	defer res.Body.Close()
 	p := a.p
-
-	var store *cacheStore
-	if a.cacheKey != "" {
-		if ttl, ok := cache.Lifetime(r, res, a.start); ok && res.ContentLength <= p.maxCacheEntry() {
-			store = &cacheStore{key: a.cacheKey, ttl: ttl, limit: p.maxCacheEntry(), status: res.StatusCode, header: res.Header.Clone()}
-		}
-	}
 
 	h := w.Header()
 	for k, vs := range res.Header {
@@ -62,7 +53,7 @@ func (a *attempt) respond(w http.ResponseWriter, r *http.Request, res *http.Resp
 		rc.Flush()
 	}
 
-	err := a.copyBody(w, rc, res, store, interval)
+	err := a.copyBody(w, rc, res, interval)
 	if err != nil {
 		var we *writeError
 		if errors.As(err, &we) || r.Context().Err() != nil {
@@ -91,18 +82,6 @@ func (a *attempt) respond(w http.ResponseWriter, r *http.Request, res *http.Resp
 			h[http.TrailerPrefix+k] = vs
 		}
 	}
-	if store != nil && !store.overflow {
-		// Stored by ServeHTTP once the outcome is recorded, so that a slow
-		// Cache counts neither in the attempt's Duration nor as in flight.
-		now := time.Now()
-		a.entry = &cache.Entry{
-			Status:  store.status,
-			Header:  store.header,
-			Body:    store.body,
-			Stored:  now,
-			Expires: now.Add(store.ttl),
-		}
-	}
 	return true
 }
 
@@ -113,8 +92,8 @@ func (e *writeError) Error() string { return "write to client: " + e.err.Error()
 func (e *writeError) Unwrap() error { return e.err }
 
 // copyBody copies the response body to w, flushing every interval (after
-// every write when negative), and keeps a copy in store when it is not nil.
-func (a *attempt) copyBody(w http.ResponseWriter, rc *http.ResponseController, res *http.Response, store *cacheStore, interval time.Duration) error {
+// every write when negative).
+func (a *attempt) copyBody(w http.ResponseWriter, rc *http.ResponseController, res *http.Response, interval time.Duration) error {
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	buf := *bp
@@ -140,9 +119,6 @@ func (a *attempt) copyBody(w http.ResponseWriter, rc *http.ResponseController, r
 			}
 			if werr != nil {
 				return &writeError{werr}
-			}
-			if store != nil {
-				store.add(buf[:n])
 			}
 			if interval < 0 {
 				rc.Flush()
@@ -217,47 +193,4 @@ func (p *Proxy) flushInterval(res *http.Response) time.Duration {
 		return -1
 	}
 	return p.FlushInterval
-}
-
-func (p *Proxy) maxCacheEntry() int64 {
-	if p.MaxCacheEntry > 0 {
-		return p.MaxCacheEntry
-	}
-	return defaultMaxCacheEntry
-}
-
-// cacheStore collects a response body on its way to the client.
-type cacheStore struct {
-	key      string
-	ttl      time.Duration
-	limit    int64
-	status   int
-	header   http.Header
-	body     []byte
-	overflow bool
-}
-
-func (s *cacheStore) add(b []byte) {
-	if s.overflow {
-		return
-	}
-	if int64(len(s.body)+len(b)) > s.limit {
-		s.overflow, s.body = true, nil
-		return
-	}
-	s.body = append(s.body, b...)
-}
-
-// serveEntry answers r with a stored response.
-func serveEntry(w http.ResponseWriter, r *http.Request, e *cache.Entry, now time.Time) {
-	h := w.Header()
-	for k, vs := range e.Header {
-		h[k] = vs
-	}
-	h["Age"] = []string{strconv.FormatInt(int64(e.Age(now)/time.Second), 10)}
-	h["Cache-Status"] = []string{"gateway; hit"}
-	w.WriteHeader(e.Status)
-	if r.Method != http.MethodHead {
-		w.Write(e.Body)
-	}
 }

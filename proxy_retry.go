@@ -152,7 +152,7 @@ func (p *Proxy) initRetry() {
 // serveRetry is ServeHTTP's pipeline from the balancer pick on, for a Proxy
 // with a RetryPolicy: attempts follow one another until one is final, and
 // only the final one writes to w.
-func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey string) {
+func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request) {
 	rs := &p.retry
 	p.budget.request(time.Now())
 
@@ -201,7 +201,7 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 	defer func() {
 		switch {
 		case live != nil:
-			p.finish(r, live, tickets)
+			p.finish(live, tickets)
 		case pending:
 			p.abandon(u, tickets)
 		}
@@ -211,7 +211,7 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 	}()
 	for n := 1; ; n++ {
 		tr.add(u)
-		a := newAttempt(p, u, cacheKey)
+		a := newAttempt(p, u)
 		live, pending = a, false
 		actx, cancel := ctx, context.CancelFunc(nil)
 		if rs.perAttempt > 0 && upType == "" {
@@ -254,7 +254,7 @@ func (p *Proxy) serveRetry(w http.ResponseWriter, r *http.Request, cacheKey stri
 		}
 		p.logRetry(r, a, n, err)
 		live = nil
-		p.finish(r, a, tickets)
+		p.finish(a, tickets)
 
 		u, tickets, pending, nextHeld = next, nextTickets, true, false
 		u.Begin()
@@ -282,7 +282,7 @@ func (p *Proxy) abandon(u *balancer.Upstream, t admission) {
 // deliverFinal writes the final attempt's answer to w and records it.
 func (p *Proxy) deliverFinal(w http.ResponseWriter, r *http.Request, a *attempt, t admission, res *http.Response, out *http.Request, err error, upType string, cancel context.CancelFunc) {
 	// Deferred, as in ServeHTTP, for http.ErrAbortHandler.
-	defer p.finish(r, a, t)
+	defer p.finish(a, t)
 	if cancel != nil {
 		defer cancel()
 	}

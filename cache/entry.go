@@ -2,6 +2,7 @@ package cache
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -100,9 +101,45 @@ func nonNegative(d time.Duration) time.Duration { return max(d, 0) }
 // URI, e.g. "GET https://example.com/r?q=1". The scheme is "https" when r
 // arrived over TLS (r.TLS is set) and "http" otherwise, so a gateway
 // behind a proxy that terminates TLS sees every request as http. Hosts
-// are compared case-insensitively.
+// are compared case-insensitively (ASCII letters are lowered).
 func Key(r *http.Request) string {
-	return key(r.Method, schemeOf(r), r.Host, r.URL.RequestURI())
+	return string(appendKey(nil, r.Method, r))
+}
+
+// appendKey appends to dst the key of the request for method of r's
+// target: [Key] when method is r.Method.
+func appendKey(dst []byte, method string, r *http.Request) []byte {
+	dst = append(dst, method...)
+	dst = append(dst, ' ')
+	dst = append(dst, schemeOf(r)...)
+	dst = append(dst, "://"...)
+	for i := range len(r.Host) {
+		dst = append(dst, lower(r.Host[i]))
+	}
+	return appendRequestURI(dst, r.URL)
+}
+
+// appendRequestURI appends u.RequestURI() to dst without allocating.
+func appendRequestURI(dst []byte, u *url.URL) []byte {
+	switch {
+	case u.Opaque == "":
+		p := u.EscapedPath()
+		if p == "" {
+			p = "/"
+		}
+		dst = append(dst, p...)
+	case strings.HasPrefix(u.Opaque, "//"):
+		dst = append(dst, u.Scheme...)
+		dst = append(dst, ':')
+		dst = append(dst, u.Opaque...)
+	default:
+		dst = append(dst, u.Opaque...)
+	}
+	if u.ForceQuery || u.RawQuery != "" {
+		dst = append(dst, '?')
+		dst = append(dst, u.RawQuery...)
+	}
+	return dst
 }
 
 // schemeOf returns the scheme r arrived with.
@@ -114,14 +151,14 @@ func schemeOf(r *http.Request) string {
 }
 
 func key(method, scheme, host, uri string) string {
-	host = strings.ToLower(host)
-	var b strings.Builder
-	b.Grow(len(method) + len(scheme) + len(host) + len(uri) + 4)
-	b.WriteString(method)
-	b.WriteByte(' ')
-	b.WriteString(scheme)
-	b.WriteString("://")
-	b.WriteString(host)
-	b.WriteString(uri)
-	return b.String()
+	b := make([]byte, 0, len(method)+len(scheme)+len(host)+len(uri)+4)
+	b = append(b, method...)
+	b = append(b, ' ')
+	b = append(b, scheme...)
+	b = append(b, "://"...)
+	for i := range len(host) {
+		b = append(b, lower(host[i]))
+	}
+	b = append(b, uri...)
+	return string(b)
 }

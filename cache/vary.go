@@ -40,20 +40,29 @@ func normalized(lines []string) string {
 	if len(lines) == 0 {
 		return VaryAbsent
 	}
-	var b strings.Builder
+	return string(appendNormalized(nil, lines))
+}
+
+// appendNormalized appends the normalised value of lines (see
+// [normalized]) to dst, [VaryAbsent] when there are none.
+func appendNormalized(dst []byte, lines []string) []byte {
+	if len(lines) == 0 {
+		return append(dst, VaryAbsent...)
+	}
+	start := len(dst)
 	for _, line := range lines {
 		for line != "" {
 			var m string
 			m, line, _ = strings.Cut(line, ",")
 			if m = strings.TrimSpace(m); m != "" {
-				if b.Len() > 0 {
-					b.WriteByte(',')
+				if len(dst) > start {
+					dst = append(dst, ',')
 				}
-				b.WriteString(m)
+				dst = append(dst, m...)
 			}
 		}
 	}
-	return b.String()
+	return dst
 }
 
 // matchesNormalized reports whether lines normalise to want, without
@@ -120,12 +129,32 @@ func SecondaryKey(vary []string, req *http.Request) string {
 	if vary[0] == "*" {
 		return "*"
 	}
-	var b strings.Builder
-	for _, f := range vary {
-		b.WriteString(strings.ToLower(f))
-		b.WriteByte(':')
-		b.WriteString(normalized(req.Header[f]))
-		b.WriteByte('\n')
+	return string(appendSecondaryKey(nil, vary, req))
+}
+
+// appendSecondaryKey appends [SecondaryKey] of vary and req to dst.
+func appendSecondaryKey(dst []byte, vary []string, req *http.Request) []byte {
+	if len(vary) == 0 {
+		return dst
 	}
-	return b.String()
+	if vary[0] == "*" {
+		return append(dst, '*')
+	}
+	for _, f := range vary {
+		for i := range len(f) {
+			dst = append(dst, lower(f[i]))
+		}
+		dst = append(dst, ':')
+		dst = appendNormalized(dst, req.Header[f])
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+// lower returns the ASCII lower case of c.
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

@@ -1,0 +1,391 @@
+package cache
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// flight is a request gone forward for a key, whose response the other
+// requests for that key wait for rather than going forward too.
+type flight struct {
+	done chan struct{} // closed when entry and status are set
+	// entry is the response the leader stored, nil when it stored none;
+	// status is the status the origin answered.
+	entry  *Entry
+	status int
+	// invalidated is set when an unsafe method invalidates the key while
+	// the flight is out: what it brings back is not stored.
+	invalidated atomic.Bool
+}
+
+// join returns the flight in progress for key, or starts one; leader
+// reports whether the caller started it (and must land it).
+func (h *Handler) join(key string) (fl *flight, leader bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if fl := h.flights[key]; fl != nil {
+		return fl, false
+	}
+	fl = &flight{done: make(chan struct{})}
+	h.flights[key] = fl
+	return fl, true
+}
+
+// land ends fl, the flight for key, with what it stored.
+func (h *Handler) land(key string, fl *flight, e *Entry, status int) {
+	h.mu.Lock()
+	if h.flights[key] == fl {
+		delete(h.flights, key)
+	}
+	h.mu.Unlock()
+	fl.entry, fl.status = e, status
+	close(fl.done)
+}
+
+// coalescable reports whether r, going forward as d says, may lead or
+// follow a flight: a GET the cache looked up, for a whole response, and,
+// unless r is validating a stored response, not conditional (the answer to
+// a client's own conditional request cannot serve others).
+func coalescable(r *http.Request, l lookup, d Decision) bool {
+	if r.Method != http.MethodGet || d.Fwd == FwdBypass || len(r.Header["Range"]) > 0 {
+		return false
+	}
+	if l.e != nil && validates(d) {
+		return true
+	}
+	for _, f := range [...]string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since"} {
+		if len(r.Header[f]) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validates reports whether a request forwarded as d says is made
+// conditional on the stored entry.
+func validates(d Decision) bool { return d.Action == MustValidate || d.Action == StaleIfError }
+
+// follow waits for fl and answers r with what it stored, when that may
+// answer r; it reports false when r must go forward itself.
+func (h *Handler) follow(w http.ResponseWriter, r *http.Request, fl *flight, d Decision) bool {
+	select {
+	case <-fl.done:
+	case <-r.Context().Done():
+		return true // the client is gone: nothing to answer
+	}
+	e := fl.entry
+	if e == nil || !e.Matches(r) {
+		return false
+	}
+	dd := h.policy.Decide(r, e, time.Now())
+	if !dd.Action.Serves() {
+		return false
+	}
+	h.serveEntry(w, r, e, dd.Age, h.status(Status{Fwd: d.Fwd, FwdStatus: fl.status, Collapsed: true}))
+	return true
+}
+
+// forward sends r on to next, as d says, and stores what may be stored.
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, next http.Handler, l lookup, d Decision) {
+	x := &exchange{h: h, w: w, r: r, l: l, d: d}
+	if coalescable(r, l, d) {
+		fl, leader := h.join(l.primary)
+		if !leader {
+			if h.follow(w, r, fl, d) {
+				return
+			}
+		} else {
+			x.fl = fl
+		}
+	}
+	defer x.land() // also when next panics: the followers must not wait on
+	out := r
+	if l.e != nil && validates(d) {
+		out = r.Clone(r.Context())
+		SetConditional(out.Header, l.e)
+		x.header = make(http.Header)
+	} else {
+		x.header, x.direct = w.Header(), true
+	}
+	x.sent = time.Now()
+	next.ServeHTTP(x, out)
+	x.finish(next)
+}
+
+// mode is what an exchange does with the response it is given.
+type mode uint8
+
+const (
+	// undecided: no head yet.
+	undecided mode = iota
+	// pass: the response goes to the client, and is kept to be stored
+	// when it may be.
+	pass
+	// notModified: a 304 to the cache's own conditional request; the
+	// stored response is updated and served instead.
+	notModified
+	// failed: an error under stale-if-error; the stale response is served
+	// instead.
+	failed
+)
+
+// exchange is the http.ResponseWriter that next writes a forwarded
+// response into: it passes the response to the client (w, nil for a
+// background revalidation), keeps a copy of a response to be stored, and
+// holds back a 304 to the cache's own conditional request or an error
+// that stale-if-error covers.
+type exchange struct {
+	h  *Handler
+	w  http.ResponseWriter
+	r  *http.Request // the client's request
+	l  lookup
+	d  Decision
+	fl *flight // the flight x leads, if any
+
+	header   http.Header
+	direct   bool // header is w's own
+	sent     time.Time
+	received time.Time
+	status   int
+	mode     mode
+	entry    *Entry // the entry being kept, without its body yet
+	body     []byte
+	stored   *Entry // what was stored
+}
+
+// Header returns the header map the response's head is written into.
+func (x *exchange) Header() http.Header { return x.header }
+
+// WriteHeader decides what becomes of the response from its status and
+// head, and writes the head to the client when the response passes.
+func (x *exchange) WriteHeader(code int) {
+	if x.status != 0 {
+		return
+	}
+	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
+		if x.direct {
+			x.w.WriteHeader(code) // informational: the client's alone
+		}
+		return
+	}
+	x.status, x.received = code, time.Now()
+	switch {
+	case x.l.e != nil && validates(x.d) && code == http.StatusNotModified:
+		x.mode = notModified
+		return
+	case x.l.e != nil && x.d.Action == StaleIfError && staleIfErrorStatus(code):
+		x.mode = failed
+		return
+	}
+	x.mode = pass
+	x.entry = x.keep(code)
+	if x.entry == nil {
+		x.land() // the followers need not wait for the body
+	}
+	if x.w == nil {
+		return
+	}
+	h := x.w.Header()
+	if !x.direct {
+		for k, vs := range x.header {
+			h[k] = vs
+		}
+	}
+	s := Status{Cache: x.h.name, Fwd: x.d.Fwd, FwdStatus: code}
+	if x.entry != nil {
+		s.Stored, s.TTL, s.HasTTL = true, x.entry.Lifetime-x.entry.Age(x.received), true
+	}
+	cs := h["Cache-Status"]
+	h["Cache-Status"] = append(cs[:len(cs):len(cs)], s.String())
+	x.w.WriteHeader(code)
+}
+
+// staleIfErrorStatus reports whether stale-if-error covers an answer with
+// status code (RFC 5861 4).
+func staleIfErrorStatus(code int) bool {
+	return code == 500 || code == 502 || code == 503 || code == 504
+}
+
+// keep returns the entry for a response with status code and x.header
+// when it is to be stored, nil otherwise: when [Policy.Storable] allows
+// it, its announced length fits MaxBody, and it is fresh or can be
+// validated.
+func (x *exchange) keep(code int) *Entry {
+	if x.r.Method != http.MethodGet || x.fl != nil && x.fl.invalidated.Load() {
+		return nil
+	}
+	res := &http.Response{StatusCode: code, Header: x.header, ContentLength: -1}
+	if cl := x.header["Content-Length"]; len(cl) == 1 {
+		if n, err := strconv.ParseInt(cl[0], 10, 64); err == nil && n >= 0 {
+			res.ContentLength = n
+		}
+	}
+	if res.ContentLength > x.h.maxBody || !x.h.policy.Storable(x.r, res) {
+		return nil
+	}
+	e := x.h.policy.NewEntry(x.r, res, nil, x.sent, x.received)
+	if e.Lifetime <= e.Age(x.received) && len(e.Header["Etag"]) == 0 && len(e.Header["Last-Modified"]) == 0 {
+		// Stale on arrival, with nothing to validate it by: it could only
+		// ever be fetched again whole. Most API responses, which carry no
+		// freshness, are such.
+		return nil
+	}
+	if res.ContentLength >= 0 {
+		x.body = make([]byte, 0, res.ContentLength)
+	}
+	return e
+}
+
+// Write passes p to the client, keeping a copy when the response is to be
+// stored.
+func (x *exchange) Write(p []byte) (int, error) {
+	if x.status == 0 {
+		x.WriteHeader(http.StatusOK)
+	}
+	if x.mode != pass {
+		return len(p), nil // held back: the client gets the stored response
+	}
+	if x.entry != nil {
+		if int64(len(x.body))+int64(len(p)) > x.h.maxBody {
+			x.entry, x.body = nil, nil // too large: streamed, not stored
+			x.land()
+		} else {
+			x.body = append(x.body, p...)
+		}
+	}
+	if x.w == nil {
+		return len(p), nil
+	}
+	return x.w.Write(p)
+}
+
+// Flush sends what was written so far to the client.
+func (x *exchange) Flush() {
+	if x.status == 0 {
+		x.WriteHeader(http.StatusOK)
+	}
+	if x.mode != pass || x.w == nil {
+		return
+	}
+	if f, ok := x.w.(http.Flusher); ok {
+		f.Flush()
+		return
+	}
+	http.NewResponseController(x.w).Flush()
+}
+
+// Unwrap returns the client's ResponseWriter, for
+// [http.ResponseController].
+func (x *exchange) Unwrap() http.ResponseWriter { return x.w }
+
+// land ends the flight x leads, if it has not ended yet.
+func (x *exchange) land() {
+	if fl := x.fl; fl != nil {
+		x.fl = nil
+		x.h.land(x.l.primary, fl, x.stored, x.status)
+	}
+}
+
+// finish completes the exchange once next has returned: it stores the
+// response kept, or serves the stored one in place of what was held back.
+func (x *exchange) finish(next http.Handler) {
+	if x.status == 0 {
+		x.WriteHeader(http.StatusOK) // what net/http sends for a silent handler
+	}
+	ctx := context.WithoutCancel(x.r.Context())
+	switch x.mode {
+	case pass:
+		if x.entry != nil && x.complete() {
+			x.entry.Body = x.body
+			if len(x.entry.Header["Content-Length"]) == 0 {
+				x.entry.Header["Content-Length"] = []string{strconv.Itoa(len(x.body))}
+			}
+			x.h.put(ctx, x.l.primary, x.r, x.entry)
+			x.stored = x.entry
+		}
+		if !x.direct && x.w != nil {
+			x.copyTrailers()
+		}
+	case notModified:
+		x.notModified(ctx, next)
+	case failed:
+		e := x.l.e
+		now := time.Now()
+		age := e.Age(now)
+		x.h.serveEntry(x.w, x.r, e, age, x.h.status(Status{Fwd: FwdStale, FwdStatus: x.status, TTL: e.Lifetime - age, HasTTL: true}))
+	}
+	x.land()
+}
+
+// complete reports whether the body kept is the whole body the head
+// announced.
+func (x *exchange) complete() bool {
+	cl := x.entry.Header["Content-Length"]
+	return len(cl) == 0 || cl[0] == strconv.Itoa(len(x.body))
+}
+
+// copyTrailers copies to the client the trailers next set in x.header
+// after the head went out.
+func (x *exchange) copyTrailers() {
+	h := x.w.Header()
+	declared := x.header["Trailer"]
+	for k, vs := range x.header {
+		if strings.HasPrefix(k, http.TrailerPrefix) || listed(declared, k) {
+			h[k] = vs
+		}
+	}
+}
+
+// listed reports whether the comma-separated lists name k, in any case.
+func listed(lists []string, k string) bool {
+	for _, l := range lists {
+		if hasField(l, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// notModified handles a 304 to the cache's conditional request: it updates
+// and stores the entry, and serves it. A 304 that selects no stored
+// response (its strong ETag is not the entry's, RFC 9111 4.3.4) leaves the
+// entry alone, and the client's request goes forward again as it came.
+func (x *exchange) notModified(ctx context.Context, next http.Handler) {
+	res := &http.Response{StatusCode: http.StatusNotModified, Header: x.header}
+	e := x.l.e
+	if len(SelectForUpdate([]*Entry{e}, res)) == 0 {
+		if x.w == nil {
+			return
+		}
+		x.land()
+		y := &exchange{h: x.h, w: x.w, r: x.r, l: lookup{primary: x.l.primary}, d: Decision{Action: Miss, Fwd: x.d.Fwd}}
+		y.header, y.direct = x.w.Header(), true
+		y.sent = time.Now()
+		next.ServeHTTP(y, x.r)
+		y.finish(next)
+		return
+	}
+	n, keep := x.h.policy.Freshen(e, res, x.sent, x.received)
+	switch {
+	case !keep:
+		x.h.purge(ctx, x.l.storageKey())
+	case x.fl == nil || !x.fl.invalidated.Load():
+		x.h.put(ctx, x.l.primary, x.r, n)
+		x.stored = n
+	}
+	if x.w == nil {
+		return
+	}
+	x.land()
+	now := time.Now()
+	age := n.Age(now)
+	s := Status{Fwd: x.d.Fwd, FwdStatus: http.StatusNotModified}
+	if x.stored != nil {
+		s.Stored, s.TTL, s.HasTTL = true, n.Lifetime-age, true
+	}
+	x.h.serveEntry(x.w, x.r, n, age, x.h.status(s))
+}
