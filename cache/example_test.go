@@ -42,7 +42,7 @@ func Example() {
 	}
 	fmt.Println(p.Decide(req, e, received.Add(91*time.Second)).Action)
 	// Output:
-	// fresh 30s gateway; hit; ttl=29
+	// fresh 30s gateway; hit; ttl=30
 	// must-validate "v1"
 	// fresh
 }

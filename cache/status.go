@@ -62,7 +62,7 @@ type Status struct {
 	// none (2.3).
 	FwdStatus int
 	// TTL is the response's remaining freshness, negative when stale;
-	// written in whole seconds when HasTTL (2.4).
+	// written when HasTTL (2.4), in whole seconds rounded away from zero.
 	TTL time.Duration
 	// HasTTL says to write TTL.
 	HasTTL bool
@@ -96,11 +96,15 @@ func (s Status) Append(dst []byte) []byte {
 	}
 	if s.HasTTL {
 		dst = append(dst, "; ttl="...)
-		// Whole seconds rounded down, so that a response stale by a
-		// fraction of a second is not written as ttl=0.
+		// Whole seconds rounded away from zero, so that the sign is
+		// always right (a response stale by a fraction of a second is not
+		// written as ttl=0) and one just stored with max-age=60 shows 60.
 		ttl := s.TTL / time.Second
-		if s.TTL%time.Second < 0 {
+		switch r := s.TTL % time.Second; {
+		case r < 0:
 			ttl--
+		case r > 0:
+			ttl++
 		}
 		dst = strconv.AppendInt(dst, int64(ttl), 10)
 	}

@@ -7,6 +7,22 @@ import (
 	"github.com/vivremotion/gateway/cache"
 )
 
+func TestStatusFractionalTTL(t *testing.T) {
+	for _, tt := range []struct {
+		ttl  time.Duration
+		want string
+	}{
+		{59*time.Second + 999*time.Millisecond, "gateway; ttl=60"},
+		{time.Millisecond, "gateway; ttl=1"},
+		{60 * time.Second, "gateway; ttl=60"},
+		{0, "gateway; ttl=0"},
+	} {
+		if s := (cache.Status{Cache: "gateway", TTL: tt.ttl, HasTTL: true}).String(); s != tt.want {
+			t.Errorf("Status(TTL %v) = %q; want %q", tt.ttl, s, tt.want)
+		}
+	}
+}
+
 func TestStatusNegativeFractionalTTL(t *testing.T) {
 	if s := (cache.Status{Cache: "gateway", TTL: -500 * time.Millisecond, HasTTL: true}).String(); s != "gateway; ttl=-1" {
 		t.Errorf("Status(TTL -0.5s) = %q; want %q", s, "gateway; ttl=-1")

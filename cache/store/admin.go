@@ -29,7 +29,7 @@ type AdminConfig struct {
 // request, POST /purge, whose JSON body names exactly one of a key, a
 // prefix or a tag:
 //
-//	{"key": "GET example.com/a"}  {"prefix": "GET example.com/"}  {"tag": "product-7"}
+//	{"key": "GET https://example.com/a"}  {"prefix": "GET https://example.com/"}  {"tag": "product-7"}
 //
 // and answers 200 with {"purged": n}, the entries removed. A malformed
 // body, unknown fields, none or several of the three, or an empty value

@@ -16,6 +16,13 @@
 // bursts of up to N); the rest get 429 with Retry-After, and every answer
 // carries the RateLimit headers. With -breaker each upstream gets its own
 // circuit breaker, so that a failing one is left alone for a while.
+//
+// With -cache the Proxy is an RFC 9111 shared cache, kept in memory
+// (-cache-mb MiB): it serves what it may store, revalidates stale
+// responses, and says what it did in each response's Cache-Status, so that
+// an outside HTTP caching test suite can be run against it. POST /purge on
+// the -admin address removes entries: {"key": "GET http://host/path"},
+// {"prefix": "GET http://host/"} or {"tag": "t"}.
 package main
 
 import (
@@ -34,13 +41,14 @@ import (
 	"github.com/vivremotion/gateway"
 	"github.com/vivremotion/gateway/balancer"
 	"github.com/vivremotion/gateway/breaker"
+	"github.com/vivremotion/gateway/cache/store"
 	"github.com/vivremotion/gateway/internal/benchchain"
 	"github.com/vivremotion/gateway/ratelimit"
 )
 
 func main() {
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), `usage: proxy -upstream URL[,URL...] [-listen ADDR] [-policies] [-rate N] [-breaker]
+		fmt.Fprintf(flag.CommandLine.Output(), `usage: proxy -upstream URL[,URL...] [-listen ADDR] [-policies] [-rate N] [-breaker] [-cache [-cache-mb N] [-admin ADDR]]
 
 Forwards every request to the upstreams, balanced round robin: through a
 plain gateway.Proxy, or with -policies through the full policy chain that
@@ -54,13 +62,19 @@ the load benchmark measures.
 	policies := flag.Bool("policies", false, "serve the full policy chain (router, middleware, balancer) instead of a plain Proxy")
 	rate := flag.Int64("rate", 0, "requests per second allowed to each client address, in bursts of as many; 0: no limit")
 	breakers := flag.Bool("breaker", false, "give each upstream a circuit breaker (breaker.PerUpstream, defaults)")
+	cached := flag.Bool("cache", false, "make the Proxy a shared HTTP cache, in memory")
+	cacheMB := flag.Int64("cache-mb", 64, "with -cache: the memory the cache may hold, in MiB")
+	admin := flag.String("admin", "", "with -cache: address to serve POST /purge on; empty for none")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := config{listen: *listen, upstreams: *upstream, policies: *policies, rate: *rate, breaker: *breakers}
+	cfg := config{listen: *listen, upstreams: *upstream, policies: *policies, rate: *rate, breaker: *breakers, cache: *cached, cacheMB: *cacheMB, admin: *admin}
 	err := run(ctx, cfg, func(addr string, chain []string) {
 		fmt.Printf("proxying http://%s to %s\n", addr, *upstream)
+		if cfg.cache {
+			fmt.Printf("  cache: in memory, %d MiB\n", cfg.cacheMB)
+		}
 		for _, name := range chain {
 			fmt.Printf("  policy: %s\n", name)
 		}
@@ -77,6 +91,9 @@ type config struct {
 	policies  bool   // serve benchchain's full chain instead of a plain Proxy
 	rate      int64  // requests per second per client address; 0: no limit
 	breaker   bool   // a circuit breaker per upstream, for a plain Proxy
+	cache     bool   // a shared cache in memory, for a plain Proxy
+	cacheMB   int64  // its size in MiB
+	admin     string // address of the purge endpoint; "" for none
 }
 
 // run serves a Proxy, or the full chain, to the upstreams until ctx is
@@ -85,6 +102,22 @@ type config struct {
 func run(ctx context.Context, cfg config, ready func(addr string, policies []string)) error {
 	if cfg.upstreams == "" {
 		return errors.New("-upstream is required")
+	}
+	if cfg.cache && cfg.policies {
+		return errors.New("-cache applies to the plain Proxy, not to -policies")
+	}
+	if !cfg.cache && cfg.admin != "" {
+		return errors.New("-admin needs -cache")
+	}
+	var mem *store.Memory
+	if cfg.cache {
+		if cfg.cacheMB <= 0 {
+			return fmt.Errorf("-cache-mb %d is not positive", cfg.cacheMB)
+		}
+		var err error
+		if mem, err = store.NewMemory(store.MemoryConfig{MaxBytes: cfg.cacheMB << 20}); err != nil {
+			return err
+		}
 	}
 	urls := strings.Split(cfg.upstreams, ",")
 	var (
@@ -102,6 +135,9 @@ func run(ctx context.Context, cfg config, ready func(addr string, policies []str
 			return err
 		}
 		p := &gateway.Proxy{Upstreams: pool}
+		if mem != nil {
+			p.Cache = mem
+		}
 		if cfg.breaker {
 			p.UpstreamBreaker = breaker.NewPerUpstream(breaker.Settings{})
 		}
@@ -120,6 +156,17 @@ func run(ctx context.Context, cfg config, ready func(addr string, policies []str
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err
+	}
+	if cfg.admin != "" {
+		aln, err := net.Listen("tcp", cfg.admin)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		asrv := &gateway.Server{Handler: store.AdminHandler(mem, store.AdminConfig{})}
+		errc := make(chan error, 1)
+		go func() { errc <- asrv.Serve(ctx, aln) }()
+		defer func() { <-errc }() // ctx ends both servers
 	}
 	ready(ln.Addr().String(), names)
 	srv := &gateway.Server{Handler: h}

@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -141,6 +145,84 @@ func TestRunRateAndBreaker(t *testing.T) {
 	}
 	if n := count(http.StatusInternalServerError, codes[25:]); n != 0 {
 		t.Errorf("%d failures after the circuit opened; want 0", n)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Errorf("run after cancel = %v; want nil", err)
+	}
+}
+
+// TestRunCache shows -cache: a response the origin allows to be stored is
+// served from memory the second time, with Cache-Status, until it is
+// purged through -admin; bad combinations of the cache flags are refused.
+func TestRunCache(t *testing.T) {
+	var calls atomic.Int32
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "v"+strconv.Itoa(int(calls.Load())))
+	}))
+	defer up.Close()
+
+	for _, cfg := range []config{
+		{listen: "127.0.0.1:0", upstreams: up.URL, cache: true, policies: true},
+		{listen: "127.0.0.1:0", upstreams: up.URL, cache: true, cacheMB: 0},
+		{listen: "127.0.0.1:0", upstreams: up.URL, admin: "127.0.0.1:0"},
+	} {
+		if err := run(context.Background(), cfg, func(string, []string) {}); err == nil {
+			t.Errorf("run(%+v) = nil; want an error", cfg)
+		}
+	}
+
+	adminLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminAddr := adminLn.Addr().String()
+	adminLn.Close() // run listens on it again
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	cfg := config{listen: "127.0.0.1:0", upstreams: up.URL, cache: true, cacheMB: 8, admin: adminAddr}
+	go func() { errc <- run(ctx, cfg, func(a string, _ []string) { addrc <- a }) }()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-errc:
+		t.Fatalf("run: %v", err)
+	}
+	get := func() (string, string) {
+		t.Helper()
+		res, err := http.Get("http://" + addr + "/page")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return string(b), res.Header.Get("Cache-Status")
+	}
+	steps := []struct{ body, status string }{
+		{"v1", "gateway; fwd=uri-miss; fwd-status=200; stored; ttl=60"},
+		{"v1", "gateway; hit"},
+	}
+	for i, s := range steps {
+		if body, status := get(); body != s.body || status != s.status {
+			t.Errorf("GET %d = %q, Cache-Status %q; want %q, %q", i+1, body, status, s.body, s.status)
+		}
+	}
+	key := `{"key": "GET http://` + addr + `/page"}`
+	res, err := http.Post("http://"+adminAddr+"/purge", "application/json", strings.NewReader(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || strings.TrimSpace(string(b)) != `{"purged":1}` {
+		t.Errorf("POST /purge %s = %d %s; want 200 {\"purged\":1}", key, res.StatusCode, b)
+	}
+	if body, _ := get(); body != "v2" {
+		t.Errorf("GET after the purge = %q; want v2 from the origin", body)
 	}
 	cancel()
 	if err := <-errc; err != nil {
