@@ -20,6 +20,7 @@ import (
 
 	"github.com/vivremotion/gateway"
 	"github.com/vivremotion/gateway/balancer"
+	"github.com/vivremotion/gateway/cache/store"
 	"github.com/vivremotion/gateway/internal/benchchain"
 )
 
@@ -31,6 +32,11 @@ type candidate struct {
 	// returns its base URL, the policies in its chain (if any), and a
 	// function that stops it.
 	start func(originURL string) (*running, error)
+	// hit, set for the cache candidates only, reports whether a response's
+	// header says it was served from the candidate's cache. A cache
+	// candidate is loaded on the cached path (see [cachedPath]) and must
+	// serve it without asking the origin.
+	hit func(http.Header) bool
 }
 
 // running is a started candidate.
@@ -96,9 +102,51 @@ func candidates(conns int) []candidate {
 		{
 			name:  "nginx",
 			about: "nginx, worker_processes 1, upstream keepalive 128, proxy_http_version 1.1, X-Forwarded-* set, subprocess",
-			start: startNginx,
+			start: nginxStarter(false),
+		},
+		{
+			name: "proxycache",
+			about: "gateway.Proxy{Upstreams: balancer.MustPool(origin), Cache: store.NewMemory(store.MemoryConfig{})} " +
+				"served by gateway.Server, in process; every request a cache hit",
+			start: func(origin string) (*running, error) {
+				m, err := store.NewMemory(store.MemoryConfig{})
+				if err != nil {
+					return nil, err
+				}
+				return serveGo(&gateway.Proxy{Upstreams: balancer.MustPool(origin), Cache: m}, nil)
+			},
+			hit: gatewayHit,
+		},
+		{
+			name: "nginxcache",
+			about: "the nginx candidate with proxy_cache (a proxy_cache_path in its temporary directory, " +
+				"freshness from the origin's Cache-Control, proxy_cache_lock on), subprocess; every request a cache hit",
+			start: nginxStarter(true),
+			hit:   nginxHit,
 		},
 	}
+}
+
+// gatewayHit reports whether h has a Cache-Status member with the hit
+// parameter (RFC 9211), as gateway.Proxy writes for a stored response.
+func gatewayHit(h http.Header) bool {
+	for _, v := range h.Values("Cache-Status") {
+		for member := range strings.SplitSeq(v, ",") {
+			for param := range strings.SplitSeq(member, ";") {
+				if strings.EqualFold(strings.TrimSpace(param), "hit") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// nginxHit reports whether h says nginx served the response from its
+// cache: the nginxcache candidate adds $upstream_cache_status as
+// X-Cache-Status.
+func nginxHit(h http.Header) bool {
+	return h.Get("X-Cache-Status") == "HIT"
 }
 
 // serveGo serves h with gateway.Server on a loopback port of this process.
@@ -121,9 +169,11 @@ func serveGo(h http.Handler, policies []string) (*running, error) {
 	}, nil
 }
 
-// nginxConf is the configuration of the nginx candidate. Its verbs are, in
-// order: the temporary directory (five times), the origin's host:port and
-// the port nginx listens on.
+// nginxConf is the configuration of the nginx candidates. Its verbs are:
+// the temporary directory, the origin's host:port, the port nginx listens
+// on, and the cache's lines in the http block and in the location (empty
+// for the nginx candidate, nginxCacheHTTP and nginxCacheLocation for
+// nginxcache).
 const nginxConf = `# Written by loadbench.
 worker_processes 1;
 daemon off;
@@ -141,7 +191,7 @@ http {
 	fastcgi_temp_path %[1]s/fastcgi;
 	uwsgi_temp_path %[1]s/uwsgi;
 	scgi_temp_path %[1]s/scgi;
-
+%[4]s
 	upstream origin {
 		server %[2]s;
 		keepalive 128;
@@ -156,17 +206,35 @@ http {
 			proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
 			proxy_set_header X-Forwarded-Host $host;
 			proxy_set_header X-Forwarded-Proto $scheme;
-		}
+%[5]s		}
 	}
 }
 `
 
+// nginxCacheHTTP and nginxCacheLocation are the nginxcache candidate's
+// lines of nginxConf. There is no proxy_cache_valid: how long a response
+// stays fresh comes from the origin's Cache-Control alone.
+const (
+	nginxCacheHTTP = "\tproxy_cache_path %s/cache levels=1:2 keys_zone=bench:1m max_size=64m inactive=2h use_temp_path=off;\n"
+
+	nginxCacheLocation = "\t\t\tproxy_cache bench;\n" +
+		"\t\t\tproxy_cache_lock on;\n" +
+		"\t\t\tadd_header X-Cache-Status $upstream_cache_status;\n"
+)
+
 // errNoNginx means that nginx is not on PATH.
 var errNoNginx = errors.New("nginx is not on PATH")
 
+// nginxStarter returns the start function of the nginx candidate, or of
+// nginxcache when cached is true.
+func nginxStarter(cached bool) func(origin string) (*running, error) {
+	return func(origin string) (*running, error) { return startNginx(origin, cached) }
+}
+
 // startNginx runs nginx as a subprocess with a configuration of its own in
-// a temporary directory, in front of origin.
-func startNginx(origin string) (*running, error) {
+// a temporary directory, in front of origin, with a response cache in that
+// directory when cached is true.
+func startNginx(origin string, cached bool) (*running, error) {
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
 		return nil, errNoNginx
@@ -183,8 +251,18 @@ func startNginx(origin string) (*running, error) {
 	if err != nil {
 		return nil, err
 	}
+	var cacheHTTP, cacheLocation string
+	if cached {
+		cacheHTTP, cacheLocation = fmt.Sprintf(nginxCacheHTTP, dir), nginxCacheLocation
+		// Run as root, nginx's worker is another user (nobody), which
+		// must reach the cache directory that the master creates for it.
+		if err := os.Chmod(dir, 0o711); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
 	conf := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConf, dir, u.Host, port), 0o644); err != nil {
+	if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConf, dir, u.Host, port, cacheHTTP, cacheLocation), 0o644); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -254,19 +332,59 @@ func nginxVersion() string {
 
 // verify checks that url answers GET with 200 and exactly want.
 func verify(url string, want []byte) error {
+	_, err := get(url, want)
+	return err
+}
+
+// get requests url and checks that it answers 200 with exactly want. It
+// returns the response's header.
+func get(url string, want []byte) (http.Header, error) {
 	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	res, err := c.Get(url)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, int64(len(want))+1))
 	if err != nil {
-		return fmt.Errorf("GET %s: reading the body: %w", url, err)
+		return nil, fmt.Errorf("GET %s: reading the body: %w", url, err)
 	}
 	if res.StatusCode != http.StatusOK || !bytes.Equal(body, want) {
-		return fmt.Errorf("GET %s = %s with %d bytes of body; want 200 OK with the origin's %d bytes",
+		return nil, fmt.Errorf("GET %s = %s with %d bytes of body; want 200 OK with the origin's %d bytes",
 			url, res.Status, len(body), len(want))
+	}
+	return res.Header, nil
+}
+
+// hitChecks is how many requests verifyCached sends after the first.
+const hitChecks = 3
+
+// verifyCached checks that url, a cached path of a cache candidate whose
+// cache is still empty, answers with exactly want, asking the origin org
+// the first time only and then serving from its cache: the next hitChecks
+// responses must say so by hit and leave org's count unchanged.
+func verifyCached(url string, want []byte, org origin, hit func(http.Header) bool) error {
+	before := org.CachedRequests()
+	if _, err := get(url, want); err != nil {
+		return err
+	}
+	warm := org.CachedRequests()
+	if warm == before {
+		return fmt.Errorf("GET %s did not reach the origin the first time, with an empty cache", url)
+	}
+	for i := range hitChecks {
+		h, err := get(url, want)
+		if err != nil {
+			return err
+		}
+		if !hit(h) {
+			return fmt.Errorf("GET %s, request %d after the first: the response does not say it is a cache hit "+
+				"(Cache-Status %q, X-Cache-Status %q)", url, i+2, h.Values("Cache-Status"), h.Get("X-Cache-Status"))
+		}
+	}
+	if n := org.CachedRequests() - warm; n != 0 {
+		return fmt.Errorf("GET %s: the origin was asked %d times in the %d requests after the first; want 0, all from the cache",
+			url, n, hitChecks)
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 // Command loadbench measures, on one machine, how many requests per second
 // the gateway's Proxy forwards and at what latency, next to
-// httputil.ReverseProxy, the gateway's full policy chain, and nginx:
+// httputil.ReverseProxy, the gateway's full policy chain, and nginx, and
+// how many cache hits the Proxy with a response cache and nginx with
+// proxy_cache serve:
 //
 //	apt-get install -y nginx wrk
 //	go run ./internal/cmd/loadbench
@@ -12,6 +14,14 @@
 // machine hurts every candidate alike. It prints the medians over rounds,
 // the ratios to nginx and to ReverseProxy, and the machine they were
 // measured on. BENCHMARKS.md describes the method.
+//
+// The cache candidates, proxycache and nginxcache, are loaded on the path
+// with "/cached" appended, which the origin answers with the same body and
+// Cache-Control: public, max-age=3600. Before the load each must serve it
+// from its cache without asking the origin again, and during the load the
+// origin must see almost none of those requests; otherwise the run stops
+// with an error rather than report the throughput of misses. Their ratio
+// is to nginxcache.
 //
 // The Go candidates and the origin run in this process, with GOMAXPROCS as
 // the runtime sets it (the number of CPUs, unless the GOMAXPROCS variable
@@ -70,7 +80,8 @@ func main() {
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./internal/cmd/loadbench [flags]\n\n"+
 			"Loads the gateway's Proxy, httputil.ReverseProxy, the full policy chain and nginx\n"+
-			"with wrk, in front of the same loopback origin, and prints a table.\n\n")
+			"with wrk, in front of the same loopback origin, and the Proxy with a cache and nginx\n"+
+			"with proxy_cache on a cacheable path, and prints a table.\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -104,6 +115,8 @@ func main() {
 type result struct {
 	Name     string      `json:"name"`
 	About    string      `json:"about"`
+	Path     string      `json:"path"`            // the request path it was loaded on
+	Cache    bool        `json:"cache,omitempty"` // a cache candidate, served from its cache
 	Policies []string    `json:"policies,omitempty"`
 	Runs     []wrkResult `json:"runs"`
 	summary
@@ -137,6 +150,14 @@ func run(ctx context.Context, s settings, stdout, stderr io.Writer) error {
 	if err := verify(org.URL()+s.Path, body); err != nil {
 		return fmt.Errorf("origin: %w", err)
 	}
+	cached := cachedPath(s.Path)
+	h, err := get(org.URL()+cached, body)
+	if err != nil {
+		return fmt.Errorf("origin: %w", err)
+	}
+	if got := h.Get("Cache-Control"); got != cacheControl {
+		return fmt.Errorf("origin: GET %s has Cache-Control %q; want %q", cached, got, cacheControl)
+	}
 
 	// Start every candidate and check it before any load.
 	var (
@@ -151,17 +172,23 @@ func run(ctx context.Context, s settings, stdout, stderr io.Writer) error {
 	for _, c := range cands {
 		r, err := c.start(org.URL())
 		if errors.Is(err, errNoNginx) {
-			fmt.Fprintln(stderr, "loadbench: nginx is not on PATH, so it is skipped and no ratio to it is given (apt-get install -y nginx)")
+			fmt.Fprintf(stderr, "loadbench: nginx is not on PATH, so %s is skipped and no ratio to it is given (apt-get install -y nginx)\n", c.name)
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("starting %s: %w", c.name, err)
 		}
 		servers = append(servers, r)
-		if err := verify(r.url+s.Path, body); err != nil {
+		path := s.Path
+		if c.hit != nil {
+			path = cached
+			if err := verifyCached(r.url+path, body, org, c.hit); err != nil {
+				return fmt.Errorf("%s does not serve the origin's response from its cache: %w", c.name, err)
+			}
+		} else if err := verify(r.url+path, body); err != nil {
 			return fmt.Errorf("%s does not serve the origin's response: %w", c.name, err)
 		}
-		results = append(results, result{Name: c.name, About: c.about, Policies: r.policies})
+		results = append(results, result{Name: c.name, About: c.about, Path: path, Cache: c.hit != nil, Policies: r.policies})
 	}
 
 	opt := wrkOptions{threads: s.Threads, conns: s.Conns}
@@ -170,8 +197,9 @@ func run(ctx context.Context, s settings, stdout, stderr io.Writer) error {
 		// Each round starts one candidate later, so none is always first.
 		for k := range n {
 			i := (round + k) % n
-			url := servers[i].url + s.Path
+			url := servers[i].url + results[i].Path
 			fmt.Fprintf(stderr, "round %d/%d: %s\n", round+1, s.Rounds, results[i].Name)
+			asked := org.CachedRequests()
 			if s.Warmup > 0 {
 				if _, err := runWrk(ctx, opt, s.Warmup, url); err != nil {
 					return fmt.Errorf("warming up %s: %w", results[i].Name, err)
@@ -184,6 +212,11 @@ func run(ctx context.Context, s settings, stdout, stderr io.Writer) error {
 			if w.Non2xx > 0 || w.SocketErrors > 0 {
 				fmt.Fprintf(stderr, "loadbench: %s: %d responses were not 2xx or 3xx, %d socket errors\n",
 					results[i].Name, w.Non2xx, w.SocketErrors)
+			}
+			if results[i].Cache {
+				if err := checkHits(org.CachedRequests()-asked, w.Requests); err != nil {
+					return fmt.Errorf("%s: %w", results[i].Name, err)
+				}
 			}
 			results[i].Runs = append(results[i].Runs, w)
 		}
@@ -221,6 +254,19 @@ func (s settings) check() error {
 		return fmt.Errorf("-size %d: want 0 or more", s.Size)
 	case !strings.HasPrefix(s.Path, "/"):
 		return fmt.Errorf("-path %q: want a path starting with /", s.Path)
+	}
+	return nil
+}
+
+// checkHits returns an error when a cache candidate, loaded with measured
+// requests after a warm-up, asked the origin for more than one in a hundred
+// of them: then it was not serving from its cache, and its figures would
+// be of misses. With a lifetime of an hour, a cache that works asks the
+// origin about once an hour.
+func checkHits(originRequests, measured int64) error {
+	if originRequests > measured/100 {
+		return fmt.Errorf("the origin was asked %d times during a run of %d requests; "+
+			"the cache is not serving them, so the figures would be of misses", originRequests, measured)
 	}
 	return nil
 }

@@ -19,10 +19,13 @@ type summary struct {
 	MaxRPS    float64       `json:"max_rps"`
 	P50       time.Duration `json:"median_p50_ns"`
 	P99       time.Duration `json:"median_p99_ns"`
-	// The ratios of MedianRPS to that of nginx and of reverseproxy; zero
-	// when that candidate did not run.
+	// The ratios of MedianRPS to that of nginx and of reverseproxy, for the
+	// candidates that forward every request, and to that of nginxcache,
+	// for the cache candidates; zero when that candidate did not run, and
+	// between the two kinds.
 	VsNginx        float64 `json:"ratio_to_nginx,omitempty"`
 	VsReverseProxy float64 `json:"ratio_to_reverseproxy,omitempty"`
+	VsNginxCache   float64 `json:"ratio_to_nginxcache,omitempty"`
 }
 
 // summarize fills in the summary of every result.
@@ -48,8 +51,15 @@ func summarize(results []result) {
 		}
 		return 0
 	}
-	nginx, rp := base("nginx"), base("reverseproxy")
+	nginx, rp, nginxCache := base("nginx"), base("reverseproxy"), base("nginxcache")
 	for i := range results {
+		if results[i].Cache {
+			// Hits are compared with hits only.
+			if nginxCache > 0 {
+				results[i].VsNginxCache = results[i].MedianRPS / nginxCache
+			}
+			continue
+		}
 		if nginx > 0 {
 			results[i].VsNginx = results[i].MedianRPS / nginx
 		}
@@ -128,11 +138,22 @@ func (s settings) String() string {
 		s.Threads, s.Conns, s.Duration, s.Rounds, s.Warmup, s.Origin, s.Size, s.Path)
 }
 
+// hasCache reports whether a cache candidate ran.
+func (rep report) hasCache() bool {
+	return slices.ContainsFunc(rep.Candidates, func(r result) bool { return r.Cache })
+}
+
 // rows returns the table's header and rows, the same for text and Markdown.
+// The column "vs nginxcache" is there only when a cache candidate ran.
 func rows(rep report) [][]string {
-	t := [][]string{{"candidate", "requests/s (median)", "min–max", "p50", "p99", "vs nginx", "vs reverseproxy"}}
+	cache := rep.hasCache()
+	head := []string{"candidate", "requests/s (median)", "min–max", "p50", "p99", "vs nginx", "vs reverseproxy"}
+	if cache {
+		head = append(head, "vs nginxcache")
+	}
+	t := [][]string{head}
 	for _, r := range rep.Candidates {
-		t = append(t, []string{
+		row := []string{
 			r.Name,
 			fmt.Sprintf("%.0f", r.MedianRPS),
 			fmt.Sprintf("%.0f–%.0f", r.MinRPS, r.MaxRPS),
@@ -140,9 +161,33 @@ func rows(rep report) [][]string {
 			formatLatency(r.P99),
 			formatRatio(r.VsNginx),
 			formatRatio(r.VsReverseProxy),
-		})
+		}
+		if cache {
+			row = append(row, formatRatio(r.VsNginxCache))
+		}
+		t = append(t, row)
 	}
 	return t
+}
+
+// cacheNote says, under the table, what the cache candidates' figures are,
+// or returns "" when none ran.
+func cacheNote(rep report) string {
+	var names []string
+	path := ""
+	for _, r := range rep.Candidates {
+		if r.Cache {
+			names = append(names, r.Name)
+			path = r.Path
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s loaded GET %s, which the origin answers with Cache-Control: %s. "+
+		"Each was checked to serve it from its cache without asking the origin, before the load and during every run, "+
+		"so its figures are of cache hits, and its ratio is to nginxcache's hits, not to the candidates that forward every request.",
+		strings.Join(names, " and "), path, cacheControl)
 }
 
 func printText(w io.Writer, rep report) {
@@ -153,6 +198,9 @@ func printText(w io.Writer, rep report) {
 		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 	}
 	tw.Flush()
+	if note := cacheNote(rep); note != "" {
+		fmt.Fprintf(w, "\n%s\n", note)
+	}
 	printCandidates(w, rep, "")
 }
 
@@ -162,8 +210,11 @@ func printMarkdown(w io.Writer, rep report) {
 	for i, row := range rows(rep) {
 		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
 		if i == 0 {
-			fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+			fmt.Fprintf(w, "| --- |%s\n", strings.Repeat(" ---: |", len(row)-1))
 		}
+	}
+	if note := cacheNote(rep); note != "" {
+		fmt.Fprintf(w, "\n%s\n", note)
 	}
 	printCandidates(w, rep, "- ")
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -28,6 +31,80 @@ func TestSummarize(t *testing.T) {
 		if r.summary != want[i] {
 			t.Errorf("summary of %s = %+v; want %+v", r.Name, r.summary, want[i])
 		}
+	}
+}
+
+// TestSummarizeCache checks that the cache candidates are compared with
+// nginxcache only, and that the other candidates' ratios are as without
+// them.
+func TestSummarizeCache(t *testing.T) {
+	runs := func(rps float64) []wrkResult { return []wrkResult{{RequestsPerSec: rps}} }
+	results := []result{
+		{Name: "proxy", Runs: runs(20)},
+		{Name: "reverseproxy", Runs: runs(10)},
+		{Name: "nginx", Runs: runs(40)},
+		{Name: "proxycache", Cache: true, Runs: runs(90)},
+		{Name: "nginxcache", Cache: true, Runs: runs(60)},
+	}
+	summarize(results)
+	want := []struct{ vsNginx, vsRP, vsNginxCache float64 }{
+		{0.5, 2, 0},
+		{0.25, 1, 0},
+		{1, 4, 0},
+		{0, 0, 1.5},
+		{0, 0, 1},
+	}
+	for i, r := range results {
+		got := struct{ vsNginx, vsRP, vsNginxCache float64 }{r.VsNginx, r.VsReverseProxy, r.VsNginxCache}
+		if got != want[i] {
+			t.Errorf("ratios of %s (vs nginx, reverseproxy, nginxcache) = %v; want %v", r.Name, got, want[i])
+		}
+	}
+}
+
+// TestTableCacheColumn checks that the "vs nginxcache" column and the note
+// on the cache candidates appear only when one ran, in text and Markdown.
+func TestTableCacheColumn(t *testing.T) {
+	forward := result{Name: "proxy", Path: "/api/42", Runs: []wrkResult{{RequestsPerSec: 10}}}
+	cached := result{Name: "proxycache", Path: "/api/42/cached", Cache: true, Runs: []wrkResult{{RequestsPerSec: 30}}}
+	nginxCached := result{Name: "nginxcache", Path: "/api/42/cached", Cache: true, Runs: []wrkResult{{RequestsPerSec: 20}}}
+	tests := []struct {
+		name       string
+		candidates []result
+		wantCol    bool
+	}{
+		{"forwarding only", []result{forward}, false},
+		{"with cache", []result{forward, cached, nginxCached}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := report{Candidates: slices.Clone(tt.candidates)}
+			summarize(rep.Candidates)
+			tab := rows(rep)
+			if got := slices.Contains(tab[0], "vs nginxcache"); got != tt.wantCol {
+				t.Errorf("header %q has vs nginxcache = %v; want %v", tab[0], got, tt.wantCol)
+			}
+			for _, row := range tab[1:] {
+				if len(row) != len(tab[0]) {
+					t.Errorf("row %q has %d cells; want %d", row, len(row), len(tab[0]))
+				}
+			}
+			if tt.wantCol && tab[2][len(tab[2])-1] != "1.50" {
+				t.Errorf("proxycache's vs nginxcache = %q; want 1.50", tab[2][len(tab[2])-1])
+			}
+			var md, text bytes.Buffer
+			printMarkdown(&md, rep)
+			printText(&text, rep)
+			sep := "| --- |" + strings.Repeat(" ---: |", len(tab[0])-1)
+			if !strings.Contains(md.String(), sep+"\n") {
+				t.Errorf("Markdown has no separator %q:\n%s", sep, md.String())
+			}
+			for _, out := range []string{md.String(), text.String()} {
+				if got := strings.Contains(out, "GET /api/42/cached"); got != tt.wantCol {
+					t.Errorf("note on the cached path printed = %v; want %v:\n%s", got, tt.wantCol, out)
+				}
+			}
+		})
 	}
 }
 
