@@ -1,8 +1,34 @@
-// Package cache is the engine of an RFC 9111 shared HTTP cache: a set of
-// pure decisions, with no I/O, no clock and no goroutines of its own, that a
-// Proxy or a middleware calls with the request, the stored [Entry] and the
-// time. The stores (package cache/store) keep entries; this package says
-// what to keep and what to do with it.
+// Package cache is an RFC 9111 shared HTTP cache, in two layers:
+//
+//   - [Handler], the cache itself: a middleware ([Handler.Middleware])
+//     before any handler, and what the gateway's Proxy runs when its Cache
+//     is set. It serves, validates, coalesces, refreshes in the background
+//     and invalidates, keeping entries in a [Store].
+//   - The engine under it: pure decisions, with no I/O, no clock and no
+//     goroutines, that take the request, the stored [Entry] and the time.
+//     A cache of your own can call them directly.
+//
+// The stores (package cache/store) keep entries, in memory or in Redis;
+// this package says what to keep and what to do with it.
+//
+// # Quickstart
+//
+//	m, err := store.NewMemory(store.MemoryConfig{MaxBytes: 256 << 20})
+//	if err != nil { ... }
+//	c, err := cache.New(cache.Config{Store: m})
+//	if err != nil { ... }
+//	defer c.Close()
+//	http.ListenAndServe(":8080", c.Middleware(api))
+//
+// or, in front of upstreams: gateway.Proxy{Upstreams: pool, Cache: m}.
+//
+// A stored response is kept by the store until its Expires plus the
+// store's Grace (10 minutes by default), so that it can still be
+// revalidated with a conditional request, or served stale where the
+// response allows it, after it stops being fresh. Each response carries a
+// Cache-Status member saying what the cache did: "gateway; hit",
+// "gateway; fwd=uri-miss; fwd-status=200; stored; ttl=60", "gateway;
+// fwd=stale; fwd-status=304; stored; ttl=60", and so on.
 //
 // What the engine decides:
 //
@@ -28,8 +54,7 @@
 //   - [Status] writes a Cache-Status member (RFC 9211).
 //
 // The older [Lookupable] and [Lifetime] are the conservative rules of a
-// cache that neither validates nor keeps variants, kept for the Proxy until
-// it calls the engine.
+// cache that neither validates nor keeps variants.
 //
 // What is not stored passes through: responses to methods other than GET,
 // partial content (206; ranges are not combined), statuses whose caching
@@ -37,7 +62,7 @@
 // client's Set-Cookie to another. A rule that is too strict costs a round
 // trip, never a wrong answer.
 //
-// # Quickstart
+// # The engine alone
 //
 //	var p cache.Policy // the zero value: a shared cache
 //	if e, ok := store.Get(ctx, cache.Key(r)); ok && e.Matches(r) {
@@ -59,6 +84,14 @@
 //
 // # Performance
 //
+// A fresh hit through [Handler], plain or one variant among others,
+// allocates nothing beyond the header map net/http makes for each
+// response (TestHandlerHitAllocs); its Age value comes from a table up to
+// 1023 seconds. From a [store.Memory] it takes about 530 ns for a 1 KiB
+// body on a 2-core machine, about 700 ns for a variant (go test -bench
+// HandlerHit ./cache). A miss costs a copy of the response header and
+// body, and the store's Set, after the response has gone to the client.
+//
 // Parsing a Cache-Control, deciding on a fresh entry (both Cache-Control
 // fields parsed, Vary matched, age computed), Vary matching and writing a
 // Cache-Status into a reused buffer allocate nothing; TestHotPathAllocs
@@ -79,4 +112,14 @@
 // Content-Location (4.4), so that one origin cannot evict another's
 // entries. Vary values are compared exactly after whitespace
 // normalisation, and a Vary: * response never answers a request.
+//
+// [Handler] does not look up requests with Authorization, nor coalesce
+// them with others. Its key is the method, scheme, Host and request URI:
+// any other request field that changes the origin's answer (a cookie, a
+// forwarded host, a language) is an unkeyed input unless the origin names
+// it in Vary, and a client could have a response made for it served to
+// others (cache poisoning). Keep such fields out of what the origin sees,
+// or have it send Vary or Cache-Control: private. Each miss that may be
+// stored holds up to MaxBody bytes of body until it completes, so the
+// memory misses hold is bounded by MaxBody times the requests in flight.
 package cache
