@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -107,10 +108,8 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, next http.Hand
 	if l.e != nil && validates(d) {
 		out = r.Clone(r.Context())
 		SetConditional(out.Header, l.e)
-		x.header = make(http.Header)
-	} else {
-		x.header, x.direct = w.Header(), true
 	}
+	x.header = make(http.Header)
 	x.sent = time.Now()
 	next.ServeHTTP(x, out)
 	x.finish(next)
@@ -146,8 +145,10 @@ type exchange struct {
 	d  Decision
 	fl *flight // the flight x leads, if any
 
+	// header is what next writes the head into: a map of x's own, so that
+	// what handlers before the cache set in w's (rate limit or CORS
+	// fields of this client) is never stored.
 	header   http.Header
-	direct   bool // header is w's own
 	sent     time.Time
 	received time.Time
 	status   int
@@ -167,9 +168,7 @@ func (x *exchange) WriteHeader(code int) {
 		return
 	}
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
-		if x.direct {
-			x.w.WriteHeader(code) // informational: the client's alone
-		}
+		x.informational(code)
 		return
 	}
 	x.status, x.received = code, time.Now()
@@ -190,9 +189,11 @@ func (x *exchange) WriteHeader(code int) {
 		return
 	}
 	h := x.w.Header()
-	if !x.direct {
-		for k, vs := range x.header {
+	for k, vs := range x.header {
+		if len(h[k]) == 0 {
 			h[k] = vs
+		} else {
+			h[k] = append(h[k][:len(h[k]):len(h[k])], vs...)
 		}
 	}
 	s := Status{Cache: x.h.name, Fwd: x.d.Fwd, FwdStatus: code}
@@ -204,6 +205,20 @@ func (x *exchange) WriteHeader(code int) {
 	x.w.WriteHeader(code)
 }
 
+// informational passes a 1xx response (103 Early Hints) to the client, with
+// the fields next set for it, which do not stay for the final response.
+func (x *exchange) informational(code int) {
+	if x.w == nil {
+		return
+	}
+	h := x.w.Header()
+	before := maps.Clone(h)
+	maps.Copy(h, x.header)
+	x.w.WriteHeader(code)
+	clear(h)
+	maps.Copy(h, before)
+}
+
 // staleIfErrorStatus reports whether stale-if-error covers an answer with
 // status code (RFC 5861 4).
 func staleIfErrorStatus(code int) bool {
@@ -212,11 +227,14 @@ func staleIfErrorStatus(code int) bool {
 
 // keep returns the entry for a response with status code and x.header
 // when it is to be stored, nil otherwise: when [Policy.Storable] allows
-// it, its announced length fits MaxBody, and it is fresh or can be
-// validated.
+// it, its announced length fits MaxBody, it announces no trailers, and it
+// is fresh or can be validated.
 func (x *exchange) keep(code int) *Entry {
 	if x.r.Method != http.MethodGet || x.fl != nil && x.fl.invalidated.Load() {
 		return nil
+	}
+	if len(x.header["Trailer"]) > 0 {
+		return nil // trailers are not stored: the response would be served without them
 	}
 	res := &http.Response{StatusCode: code, Header: x.header, ContentLength: -1}
 	if cl := x.header["Content-Length"]; len(cl) == 1 {
@@ -307,7 +325,7 @@ func (x *exchange) finish(next http.Handler) {
 			x.h.put(ctx, x.l.primary, x.r, x.entry)
 			x.stored = x.entry
 		}
-		if !x.direct && x.w != nil {
+		if x.w != nil {
 			x.copyTrailers()
 		}
 	case notModified:
@@ -363,8 +381,7 @@ func (x *exchange) notModified(ctx context.Context, next http.Handler) {
 		}
 		x.land()
 		y := &exchange{h: x.h, w: x.w, r: x.r, l: lookup{primary: x.l.primary}, d: Decision{Action: Miss, Fwd: x.d.Fwd}}
-		y.header, y.direct = x.w.Header(), true
-		y.sent = time.Now()
+		y.header, y.sent = make(http.Header), time.Now()
 		next.ServeHTTP(y, x.r)
 		y.finish(next)
 		return
