@@ -8,6 +8,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,10 +21,20 @@ import (
 // memTransport answers every request with the same in-memory response, so
 // that a benchmark measures the proxy's own work and nothing of the network.
 // Like net/http's transports, it tells an httptrace.ClientTrace when it has
-// written the request.
-type memTransport struct{ body []byte }
+// written the request. Fields of header are added to each response; calls
+// counts the requests.
+type memTransport struct {
+	body   []byte
+	header http.Header
+	calls  atomic.Int64
+}
 
 func (t *memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.calls.Add(1)
+	h := http.Header{"Content-Type": {"application/json"}, "Content-Length": {strconv.Itoa(len(t.body))}}
+	for k, vs := range t.header {
+		h[k] = vs
+	}
 	if r.Body != nil {
 		io.Copy(io.Discard, r.Body)
 		r.Body.Close()
@@ -35,7 +46,7 @@ func (t *memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		StatusCode:    http.StatusOK,
 		ProtoMajor:    1,
 		ProtoMinor:    1,
-		Header:        http.Header{"Content-Type": {"application/json"}, "Content-Length": {strconv.Itoa(len(t.body))}},
+		Header:        h,
 		ContentLength: int64(len(t.body)),
 		Body:          io.NopCloser(bytes.NewReader(t.body)),
 		Request:       r,
