@@ -446,11 +446,11 @@ var ccRows = []ccRow{
 		{at: 1 * sec, target: "/r", hdr: []string{"Pragma", "no-cache", "Cache-Control", "max-age=600"}, status: 200, body: "hello", cs: csHit, calls: 1},
 	}},
 	{"5.2.1.7", "only-if-cached on a miss: 504, origin not asked", ccFresh60, []ccStep{
-		{target: "/r", hdr: []string{"Cache-Control", "only-if-cached"}, status: 504, body: ccAnyBody, cs: "gateway; fwd=uri-miss", calls: 0},
+		{target: "/r", hdr: []string{"Cache-Control", "only-if-cached"}, status: 504, body: ccAnyBody, cs: "gateway; detail=only-if-cached", calls: 0},
 	}},
 	{"5.2.1.7", "only-if-cached on a stale entry: 504, origin not asked", ccFresh10(""), []ccStep{
 		ccMissStored(10),
-		{at: 20 * sec, target: "/r", hdr: []string{"Cache-Control", "only-if-cached"}, status: 504, body: ccAnyBody, cs: "gateway; fwd=stale", calls: 1},
+		{at: 20 * sec, target: "/r", hdr: []string{"Cache-Control", "only-if-cached"}, status: 504, body: ccAnyBody, cs: "gateway; detail=only-if-cached", calls: 1},
 	}},
 	{"5.2.1.7", "only-if-cached on a fresh entry: served", ccFresh60, []ccStep{
 		ccMissStored(60),

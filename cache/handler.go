@@ -236,7 +236,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		h.serveEntry(w, r, l.e, d.Age, h.status(Status{Hit: true, TTL: d.TTL, HasTTL: true}))
 		return
 	case GatewayTimeout:
-		h.gatewayTimeout(w, r, d)
+		h.gatewayTimeout(w, r)
 		return
 	}
 	h.forward(w, r, next, l.keys(kb), d)

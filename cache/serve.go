@@ -83,10 +83,11 @@ func ageValue(age time.Duration) []string {
 }
 
 // gatewayTimeout answers a request with only-if-cached that nothing
-// stored can answer (RFC 9111 5.2.1.7).
-func (h *Handler) gatewayTimeout(w http.ResponseWriter, r *http.Request, d Decision) {
+// stored can answer (RFC 9111 5.2.1.7). Its Cache-Status has no fwd, as
+// nothing went forward, but detail=only-if-cached.
+func (h *Handler) gatewayTimeout(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
-	hdr["Cache-Status"] = h.status(Status{Fwd: d.Fwd})
+	hdr["Cache-Status"] = h.status(Status{Detail: "only-if-cached"})
 	hdr["Content-Type"] = []string{"text/plain; charset=utf-8"}
 	w.WriteHeader(http.StatusGatewayTimeout)
 	if r.Method != http.MethodHead {

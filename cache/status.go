@@ -70,6 +70,9 @@ type Status struct {
 	Stored bool
 	// Collapsed: the forwarded request was collapsed with another (2.6).
 	Collapsed bool
+	// Detail, when not empty, is written as the detail parameter (2.8),
+	// as a token when it is one and as a string otherwise.
+	Detail string
 }
 
 // Append appends s, as a Cache-Status member, to dst and returns the
@@ -108,6 +111,10 @@ func (s Status) Append(dst []byte) []byte {
 		}
 		dst = strconv.AppendInt(dst, int64(ttl), 10)
 	}
+	if s.Detail != "" {
+		dst = append(dst, "; detail="...)
+		dst = appendCacheName(dst, s.Detail)
+	}
 	return dst
 }
 
@@ -117,8 +124,8 @@ func (s Status) String() string {
 	return string(s.Append(buf[:0]))
 }
 
-// appendCacheName appends name as a Structured Fields token when it is
-// one (RFC 8941 3.3.4), else as a string (3.3.3).
+// appendCacheName appends name (a cache name or a detail) as a Structured
+// Fields token when it is one (RFC 8941 3.3.4), else as a string (3.3.3).
 func appendCacheName(dst []byte, name string) []byte {
 	if isSFToken(name) {
 		return append(dst, name...)

@@ -43,3 +43,14 @@ func TestStatusCacheName(t *testing.T) {
 		}
 	}
 }
+
+func TestStatusDetail(t *testing.T) {
+	for _, tt := range []struct{ detail, want string }{
+		{"only-if-cached", "gateway; detail=only-if-cached"},
+		{"two words", `gateway; detail="two words"`},
+	} {
+		if s := (cache.Status{Cache: "gateway", Detail: tt.detail}).String(); s != tt.want {
+			t.Errorf("Status(Detail %q) = %q; want %q", tt.detail, s, tt.want)
+		}
+	}
+}
