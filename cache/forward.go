@@ -70,11 +70,16 @@ func coalescable(r *http.Request, l lookup, d Decision) bool {
 // conditional on the stored entry.
 func validates(d Decision) bool { return d.Action == MustValidate || d.Action == StaleIfError }
 
-// follow waits for fl and answers r with what it stored, when that may
-// answer r; it reports false when r must go forward itself.
+// follow waits for fl, up to CoalesceWait, and answers r with what it
+// stored, when that may answer r; it reports false when r must go forward
+// itself.
 func (h *Handler) follow(w http.ResponseWriter, r *http.Request, fl *flight, d Decision) bool {
+	t := time.NewTimer(h.wait)
+	defer t.Stop()
 	select {
 	case <-fl.done:
+	case <-t.C:
+		return false
 	case <-r.Context().Done():
 		return true // the client is gone: nothing to answer
 	}
@@ -93,7 +98,7 @@ func (h *Handler) follow(w http.ResponseWriter, r *http.Request, fl *flight, d D
 // forward sends r on to next, as d says, and stores what may be stored.
 func (h *Handler) forward(w http.ResponseWriter, r *http.Request, next http.Handler, l lookup, d Decision) {
 	x := &exchange{h: h, w: w, r: r, l: l, d: d}
-	if coalescable(r, l, d) {
+	if h.wait > 0 && coalescable(r, l, d) {
 		fl, leader := h.join(l.primary)
 		if !leader {
 			if h.follow(w, r, fl, d) {

@@ -56,6 +56,12 @@ type Config struct {
 	// once; a stale hit beyond it is served without starting one (the next
 	// stale hit tries again). Zero means 64. Negative is an error.
 	MaxBackground int
+	// CoalesceWait bounds how long a request waits for the response to
+	// another request for the same key (a concurrent miss) before going
+	// forward itself, so that a slow client leading a download does not
+	// hold up the others for long. Zero means 5 seconds; negative turns
+	// coalescing off.
+	CoalesceWait time.Duration
 	// Logger receives a record for each background revalidation that
 	// fails. Nil means [slog.Default].
 	Logger *slog.Logger
@@ -67,6 +73,7 @@ const (
 	defaultMaxBody           = 1 << 20
 	defaultBackgroundTimeout = 30 * time.Second
 	defaultMaxBackground     = 64
+	defaultCoalesceWait      = 5 * time.Second
 )
 
 // Handler is an RFC 9111 shared cache in front of an [http.Handler]: as
@@ -112,6 +119,7 @@ type Handler struct {
 	hit       []string // the Cache-Status of a fresh hit
 	maxBody   int64
 	bgTimeout time.Duration
+	wait      time.Duration // CoalesceWait; negative: no coalescing
 	logger    *slog.Logger
 
 	bgCtx    context.Context // canceled by Close
@@ -144,7 +152,11 @@ func New(c Config) (*Handler, error) {
 		name:      c.Name,
 		maxBody:   c.MaxBody,
 		bgTimeout: c.BackgroundTimeout,
+		wait:      c.CoalesceWait,
 		logger:    c.Logger,
+	}
+	if h.wait == 0 {
+		h.wait = defaultCoalesceWait
 	}
 	h.purger, _ = c.Store.(purger)
 	if h.name == "" {
