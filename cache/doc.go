@@ -53,9 +53,6 @@
 //     (4.4).
 //   - [Status] writes a Cache-Status member (RFC 9211).
 //
-// The older [Lookupable] and [Lifetime] are the conservative rules of a
-// cache that neither validates nor keeps variants.
-//
 // What is not stored passes through: responses to methods other than GET,
 // partial content (206; ranges are not combined), statuses whose caching
 // rules the engine does not implement, and responses that would give a
