@@ -568,6 +568,7 @@ func TestStaleIfError(t *testing.T) {
 		{"max-age=10, stale-if-error=60", 503, 200, "good", "gateway; fwd=stale; fwd-status=503; ttl=-1"},
 		{"max-age=10, stale-if-error=60", 504, 200, "good", "gateway; fwd=stale; fwd-status=504; ttl=-1"},
 		{"max-age=10, stale-if-error=60", 404, 404, "error body", "gateway; fwd=stale; fwd-status=404"},
+		{"max-age=10, stale-if-error=60", 501, 501, "error body", "gateway; fwd=stale; fwd-status=501"},
 		{"max-age=10", 503, 503, "error body", "gateway; fwd=stale; fwd-status=503"},
 	} {
 		synctest.Test(t, func(t *testing.T) {
@@ -923,15 +924,17 @@ func TestInvalidateUnsafeMethods(t *testing.T) {
 }
 
 func TestInvalidateLocation(t *testing.T) {
+	const same, other, secure = "http://example.com/other", "http://elsewhere.example/other", "https://example.com/other"
 	for _, tc := range []struct {
 		field, value string
-		purged       bool
+		purged       string // which of same and other is purged, "" for neither
 	}{
-		{"Location", "/other", true},
-		{"Location", "http://example.com/other", true},
-		{"Content-Location", "/other", true},
-		{"Location", "http://elsewhere.example/other", false},
-		{"Content-Location", "https://example.com/other", false},
+		{"Location", "/other", same},
+		{"Location", "http://example.com/other", same},
+		{"Content-Location", "/other", same},
+		{"Location", other, ""},
+		{"Content-Location", other, ""},
+		{"Content-Location", secure, ""},
 	} {
 		st := newMapStore()
 		h := newHandler(t, cache.Config{Store: st}).Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -942,10 +945,14 @@ func TestInvalidateLocation(t *testing.T) {
 			w.Header().Set(tc.field, tc.value)
 			w.WriteHeader(http.StatusCreated)
 		}))
-		serve(h, getURL("http://example.com/other"))
+		serve(h, getURL(same))
+		serve(h, getURL(other))
+		serve(h, getURL(secure))
 		serve(h, req(http.MethodPost))
-		if got := !st.has("GET http://example.com/other"); got != tc.purged {
-			t.Errorf("POST answered 201 %s: %s: /other purged = %v; want %v", tc.field, tc.value, got, tc.purged)
+		for _, u := range []string{same, other, secure} {
+			if got, want := !st.has("GET "+u), u == tc.purged; got != want {
+				t.Errorf("POST answered 201 %s: %s: %s purged = %v; want %v", tc.field, tc.value, u, got, want)
+			}
 		}
 	}
 }
@@ -1342,8 +1349,6 @@ func TestRangeOnFreshHit(t *testing.T) {
 					w.Header().Set("Etag", `"v1"`)
 					if tc.contentType != "" {
 						w.Header().Set("Content-Type", tc.contentType)
-					} else {
-						w.Header()["Content-Type"] = nil // the origin sent none
 					}
 					io.WriteString(w, "0123456789")
 				})
