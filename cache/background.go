@@ -38,8 +38,9 @@ func (h *Handler) revalidate(r *http.Request, l lookup, e *Entry, next http.Hand
 	}
 	SetConditional(out.Header, e)
 	l.e = e
+	gen := h.gen(l.primary).Load()
 	go func() {
-		x := &exchange{h: h, r: out, l: l, d: Decision{Action: MustValidate, Fwd: FwdStale}, header: make(http.Header)}
+		x := &exchange{h: h, r: out, l: l, d: Decision{Action: MustValidate, Fwd: FwdStale}, header: make(http.Header), gen: gen}
 		defer func() {
 			if v := recover(); v != nil && v != http.ErrAbortHandler {
 				h.logger.Error("cache: background revalidation panicked", "key", l.primary, "panic", v)

@@ -1,12 +1,13 @@
 package cache
 
 import (
+	"bufio"
 	"context"
 	"maps"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -15,12 +16,12 @@ import (
 type flight struct {
 	done chan struct{} // closed when entry and status are set
 	// entry is the response the leader stored, nil when it stored none;
-	// status is the status the origin answered.
+	// status is the status the origin answered. When failed, the origin
+	// answered an error that stale-if-error covers, and entry is the stale
+	// response the leader served instead.
 	entry  *Entry
 	status int
-	// invalidated is set when an unsafe method invalidates the key while
-	// the flight is out: what it brings back is not stored.
-	invalidated atomic.Bool
+	failed bool
 }
 
 // join returns the flight in progress for key, or starts one; leader
@@ -36,14 +37,15 @@ func (h *Handler) join(key string) (fl *flight, leader bool) {
 	return fl, true
 }
 
-// land ends fl, the flight for key, with what it stored.
-func (h *Handler) land(key string, fl *flight, e *Entry, status int) {
+// land ends fl, the flight for key, with what it stored, or with the
+// stale entry served when failed.
+func (h *Handler) land(key string, fl *flight, e *Entry, status int, failed bool) {
 	h.mu.Lock()
 	if h.flights[key] == fl {
 		delete(h.flights, key)
 	}
 	h.mu.Unlock()
-	fl.entry, fl.status = e, status
+	fl.entry, fl.status, fl.failed = e, status, failed
 	close(fl.done)
 }
 
@@ -87,6 +89,16 @@ func (h *Handler) follow(w http.ResponseWriter, r *http.Request, fl *flight, d D
 	if e == nil || !e.Matches(r) {
 		return false
 	}
+	if fl.failed {
+		// The origin failed the leader; stale-if-error lets this request
+		// have the stale response too, rather than ask again.
+		if d.Action != StaleIfError {
+			return false
+		}
+		age := e.Age(time.Now())
+		h.serveEntry(w, r, e, age, h.status(Status{Fwd: FwdStale, FwdStatus: fl.status, Collapsed: true, TTL: e.Lifetime - age, HasTTL: true}))
+		return true
+	}
 	dd := h.policy.Decide(r, e, time.Now())
 	if !dd.Action.Serves() {
 		return false
@@ -97,7 +109,7 @@ func (h *Handler) follow(w http.ResponseWriter, r *http.Request, fl *flight, d D
 
 // forward sends r on to next, as d says, and stores what may be stored.
 func (h *Handler) forward(w http.ResponseWriter, r *http.Request, next http.Handler, l lookup, d Decision) {
-	x := &exchange{h: h, w: w, r: r, l: l, d: d}
+	x := &exchange{h: h, w: w, r: r, l: l, d: d, gen: h.gen(l.primary).Load()}
 	if h.wait > 0 && coalescable(r, l, d) {
 		fl, leader := h.join(l.primary)
 		if !leader {
@@ -143,12 +155,13 @@ const (
 // holds back a 304 to the cache's own conditional request or an error
 // that stale-if-error covers.
 type exchange struct {
-	h  *Handler
-	w  http.ResponseWriter
-	r  *http.Request // the client's request
-	l  lookup
-	d  Decision
-	fl *flight // the flight x leads, if any
+	h   *Handler
+	w   http.ResponseWriter
+	r   *http.Request // the client's request
+	l   lookup
+	d   Decision
+	fl  *flight // the flight x leads, if any
+	gen uint64  // the invalidation count of the key when x began
 
 	// header is what next writes the head into: a map of x's own, so that
 	// what handlers before the cache set in w's (rate limit or CORS
@@ -161,6 +174,7 @@ type exchange struct {
 	entry    *Entry // the entry being kept, without its body yet
 	body     []byte
 	stored   *Entry // what was stored
+	hijacked bool   // next took the connection: there is no response
 }
 
 // Header returns the header map the response's head is written into.
@@ -235,7 +249,7 @@ func staleIfErrorStatus(code int) bool {
 // it, its announced length fits MaxBody, it announces no trailers, and it
 // is fresh or can be validated.
 func (x *exchange) keep(code int) *Entry {
-	if x.r.Method != http.MethodGet || x.fl != nil && x.fl.invalidated.Load() {
+	if x.r.Method != http.MethodGet || x.invalidated() {
 		return nil
 	}
 	if len(x.header["Trailer"]) > 0 {
@@ -251,6 +265,11 @@ func (x *exchange) keep(code int) *Entry {
 		return nil
 	}
 	e := x.h.policy.NewEntry(x.r, res, nil, x.sent, x.received)
+	if len(e.Vary) > 0 && e.Vary[0] == "*" {
+		// It answers no request, and what was stored is outdated.
+		x.h.purge(context.WithoutCancel(x.r.Context()), x.l.primary)
+		return nil
+	}
 	if e.Lifetime <= e.Age(x.received) && len(e.Header["Etag"]) == 0 && len(e.Header["Last-Modified"]) == 0 {
 		// Stale on arrival, with nothing to validate it by: it could only
 		// ever be fetched again whole. Most API responses, which carry no
@@ -305,17 +324,53 @@ func (x *exchange) Flush() {
 // [http.ResponseController].
 func (x *exchange) Unwrap() http.ResponseWriter { return x.w }
 
+// Hijack hands the client's connection to next, which then answers on it
+// alone: nothing is stored and nothing more is written.
+func (x *exchange) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if x.w == nil {
+		return nil, nil, http.ErrNotSupported
+	}
+	c, rw, err := http.NewResponseController(x.w).Hijack()
+	if err == nil {
+		x.hijacked, x.entry, x.body = true, nil, nil
+		x.land()
+	}
+	return c, rw, err
+}
+
 // land ends the flight x leads, if it has not ended yet.
 func (x *exchange) land() {
 	if fl := x.fl; fl != nil {
 		x.fl = nil
-		x.h.land(x.l.primary, fl, x.stored, x.status)
+		x.h.land(x.l.primary, fl, x.stored, x.status, false)
 	}
+}
+
+// invalidated reports whether an unsafe method invalidated x's key since x
+// began.
+func (x *exchange) invalidated() bool { return x.h.gen(x.l.primary).Load() != x.gen }
+
+// store puts e, the response to x.r, unless the key was invalidated while
+// x was forward, and reports whether it did. An invalidation that comes
+// between the check and the put is seen after it, and undone.
+func (x *exchange) store(ctx context.Context, e *Entry) bool {
+	if x.invalidated() {
+		return false
+	}
+	x.h.put(ctx, x.l.primary, x.r, e)
+	if x.invalidated() {
+		x.h.purge(ctx, x.l.primary)
+		return false
+	}
+	return true
 }
 
 // finish completes the exchange once next has returned: it stores the
 // response kept, or serves the stored one in place of what was held back.
 func (x *exchange) finish(next http.Handler) {
+	if x.hijacked {
+		return
+	}
 	if x.status == 0 {
 		x.WriteHeader(http.StatusOK) // what net/http sends for a silent handler
 	}
@@ -327,8 +382,9 @@ func (x *exchange) finish(next http.Handler) {
 			if len(x.entry.Header["Content-Length"]) == 0 {
 				x.entry.Header["Content-Length"] = []string{strconv.Itoa(len(x.body))}
 			}
-			x.h.put(ctx, x.l.primary, x.r, x.entry)
-			x.stored = x.entry
+			if x.store(ctx, x.entry) {
+				x.stored = x.entry
+			}
 		}
 		if x.w != nil {
 			x.copyTrailers()
@@ -337,8 +393,14 @@ func (x *exchange) finish(next http.Handler) {
 		x.notModified(ctx, next)
 	case failed:
 		e := x.l.e
-		now := time.Now()
-		age := e.Age(now)
+		if fl := x.fl; fl != nil {
+			x.fl = nil
+			x.h.land(x.l.primary, fl, e, x.status, true)
+		}
+		if x.w == nil {
+			return
+		}
+		age := e.Age(time.Now())
 		x.h.serveEntry(x.w, x.r, e, age, x.h.status(Status{Fwd: FwdStale, FwdStatus: x.status, TTL: e.Lifetime - age, HasTTL: true}))
 	}
 	x.land()
@@ -375,17 +437,22 @@ func listed(lists []string, k string) bool {
 
 // notModified handles a 304 to the cache's conditional request: it updates
 // and stores the entry, and serves it. A 304 that selects no stored
-// response (its strong ETag is not the entry's, RFC 9111 4.3.4) leaves the
-// entry alone, and the client's request goes forward again as it came.
+// response (its validator is not the entry's, RFC 9111 4.3.4) leaves the
+// entry alone, and the client's request goes forward again as it came. A
+// 304 with no validator at all is taken for the one entry the request was
+// made conditional on: RFC 9110 15.4.5 does not ask a 304 to repeat
+// Last-Modified, and an entry with only that would otherwise never be
+// refreshed.
 func (x *exchange) notModified(ctx context.Context, next http.Handler) {
 	res := &http.Response{StatusCode: http.StatusNotModified, Header: x.header}
 	e := x.l.e
-	if len(SelectForUpdate([]*Entry{e}, res)) == 0 {
+	noValidator := len(x.header["Etag"]) == 0 && len(x.header["Last-Modified"]) == 0
+	if !noValidator && len(SelectForUpdate([]*Entry{e}, res)) == 0 {
 		if x.w == nil {
 			return
 		}
 		x.land()
-		y := &exchange{h: x.h, w: x.w, r: x.r, l: lookup{primary: x.l.primary}, d: Decision{Action: Miss, Fwd: x.d.Fwd}}
+		y := &exchange{h: x.h, w: x.w, r: x.r, l: lookup{primary: x.l.primary}, d: Decision{Action: Miss, Fwd: x.d.Fwd}, gen: x.gen}
 		y.header, y.sent = make(http.Header), time.Now()
 		next.ServeHTTP(y, x.r)
 		y.finish(next)
@@ -395,8 +462,7 @@ func (x *exchange) notModified(ctx context.Context, next http.Handler) {
 	switch {
 	case !keep:
 		x.h.purge(ctx, x.l.storageKey())
-	case x.fl == nil || !x.fl.invalidated.Load():
-		x.h.put(ctx, x.l.primary, x.r, n)
+	case x.store(ctx, n):
 		x.stored = n
 	}
 	if x.w == nil {

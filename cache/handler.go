@@ -3,9 +3,11 @@ package cache
 import (
 	"context"
 	"errors"
+	"hash/maphash"
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -100,14 +102,18 @@ const (
 // Concurrent misses of one key are coalesced: one request goes forward,
 // the others wait for its response and are served what it stored, or go
 // forward themselves as soon as its head shows it will not be stored.
-// Requests with Authorization or Upgrade are not looked up (their
-// responses are still stored when RFC 9111 3.5 allows). A response to an
+// Requests with Authorization are not looked up (their responses are
+// still stored when RFC 9111 3.5 allows). A response to an
 // unsafe method (POST, PUT, DELETE, PATCH...) that is not an error removes
 // what is stored for its target and for a same-origin Location or
 // Content-Location ([Invalidates]), when the Store can Purge.
 //
 // Every response that passes the Handler carries a Cache-Status member
-// ([Status]); those served from the store carry their Age. Header values
+// ([Status]); those served from the store carry their Age. The member of
+// a forwarded response goes out with its head, so "stored" there says the
+// response is being stored: one of unknown length that then passes MaxBody,
+// or ends short, is not. Requests to switch protocols (Upgrade) pass
+// straight to next. Header values
 // of a response served from the store are shared with the store and other
 // requests: a handler or middleware after the Handler may replace them but
 // must not modify them in place.
@@ -126,6 +132,13 @@ type Handler struct {
 	bgCancel context.CancelFunc
 	bgSlots  chan struct{} // one per background revalidation in flight
 	bg       sync.WaitGroup
+
+	// gens counts the invalidations of the keys that hash to each slot:
+	// a response whose key's count moved while it was forward is not
+	// stored, since what it says may be older than the invalidation. A
+	// collision only costs a response that is not stored.
+	gens [256]atomic.Uint64
+	seed maphash.Seed
 
 	mu           sync.Mutex
 	flights      map[string]*flight  // misses in flight, by primary key
@@ -159,6 +172,7 @@ func New(c Config) (*Handler, error) {
 		h.wait = defaultCoalesceWait
 	}
 	h.purger, _ = c.Store.(purger)
+	h.seed = maphash.MakeSeed()
 	if h.name == "" {
 		h.name = defaultName
 	}
@@ -221,10 +235,13 @@ func transient(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(
 // [Handler].
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	switch {
+	case len(r.Header["Upgrade"]) > 0:
+		next.ServeHTTP(w, r) // a protocol switch: nothing to cache
+		return
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:
 		h.serveOther(w, r, next)
 		return
-	case len(r.Header["Authorization"]) > 0 || len(r.Header["Upgrade"]) > 0:
+	case len(r.Header["Authorization"]) > 0:
 		h.forward(w, r, next, lookup{primary: Key(r)}, Decision{Action: Miss, Fwd: FwdBypass})
 		return
 	}
@@ -309,6 +326,11 @@ func (l lookup) storageKey() string {
 func (h *Handler) status(s Status) []string {
 	s.Cache = h.name
 	return []string{s.String()}
+}
+
+// gen returns the invalidation count of key's slot.
+func (h *Handler) gen(key string) *atomic.Uint64 {
+	return &h.gens[maphash.String(h.seed, key)%uint64(len(h.gens))]
 }
 
 // purge removes what is stored under key, when the store can.

@@ -1402,7 +1402,7 @@ func TestCacheStatusForms(t *testing.T) {
 			code int
 			want string
 		}{
-			{0, getURL(u, "Cache-Control", "only-if-cached"), 504, "gateway; fwd=uri-miss"},
+			{0, getURL(u, "Cache-Control", "only-if-cached"), 504, "gateway; detail=only-if-cached"},
 			{0, getURL(u), 200, "gateway; fwd=uri-miss; fwd-status=200; stored; ttl=10"},
 			{0, getURL(fail), 200, "gateway; fwd=uri-miss; fwd-status=200; stored; ttl=10"},
 			{0, req(http.MethodHead), 200, "gateway; hit"},
@@ -1410,7 +1410,7 @@ func TestCacheStatusForms(t *testing.T) {
 			{0, getURL(u, "Cache-Control", "no-cache"), 200, "gateway; fwd=request; fwd-status=304; stored; ttl=10"},
 			{0, getURL(u, "Authorization", "Bearer x"), 200, "gateway; fwd=bypass; fwd-status=200"},
 			{0, httptest.NewRequest(http.MethodPost, "http://example.com/other", nil), 200, "gateway; fwd=method; fwd-status=200"},
-			{11 * time.Second, getURL(u, "Cache-Control", "only-if-cached"), 504, "gateway; fwd=stale"},
+			{11 * time.Second, getURL(u, "Cache-Control", "only-if-cached"), 504, "gateway; detail=only-if-cached"},
 			{0, getURL(u, "Cache-Control", "max-stale=5"), 200, "gateway; hit; ttl=-1"},
 			{0, getURL(fail), 200, "gateway; fwd=stale; fwd-status=503; ttl=-4"},
 		} {
@@ -1448,23 +1448,33 @@ func TestCacheStatusKeepsUpstreamMembers(t *testing.T) {
 	})
 }
 
-func TestCacheStatusStoredOnlyWhenStored(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		st := newMapStore()
-		h := newHandler(t, cache.Config{Store: st, MaxBody: 8}).Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Cache-Control", "max-age=60")
-			io.WriteString(w, "01234") // no Content-Length: the head goes out
-			w.(http.Flusher).Flush()   // before the body passes MaxBody
-			io.WriteString(w, "56789")
-		}))
-		rec := serve(h, get())
-		if _, sets, _ := st.counts(); sets != 0 {
-			t.Fatalf("Set calls for a body over MaxBody = %d; want 0", sets)
-		}
-		if got := cacheStatus(rec); strings.Contains(got, "stored") {
-			t.Errorf("Cache-Status of a response not stored (body over MaxBody) = %q; want no stored", got)
-		}
-	})
+// TestCacheStatusStoredAtHead: "stored" is written with the head. A body
+// whose Content-Length is over MaxBody is known not to be stored, and is
+// not said to be; one of unknown length is said to be stored when its head
+// goes out (as documented on Handler), and is not stored once it passes
+// MaxBody.
+func TestCacheStatusStoredAtHead(t *testing.T) {
+	for _, known := range []bool{true, false} {
+		synctest.Test(t, func(t *testing.T) {
+			st := newMapStore()
+			h := newHandler(t, cache.Config{Store: st, MaxBody: 8}).Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "max-age=60")
+				if known {
+					w.Header().Set("Content-Length", "10")
+				}
+				io.WriteString(w, "01234")
+				w.(http.Flusher).Flush() // the head goes out before the body passes MaxBody
+				io.WriteString(w, "56789")
+			}))
+			rec := serve(h, get())
+			if _, sets, _ := st.counts(); sets != 0 {
+				t.Fatalf("known length %v: Set calls for a body over MaxBody = %d; want 0", known, sets)
+			}
+			if got := cacheStatus(rec); strings.Contains(got, "stored") == known {
+				t.Errorf("known length %v: Cache-Status = %q; want stored said only for the unknown length", known, got)
+			}
+		})
+	}
 }
 
 // ---- 12. Authorization and Upgrade ----
@@ -1475,7 +1485,7 @@ func TestAuthorizationAndUpgradeNotLookedUp(t *testing.T) {
 		cs string
 	}{
 		{[]string{"Authorization", "Bearer x"}, "gateway; fwd=bypass; fwd-status=200"}, // max-age alone: not stored
-		{[]string{"Upgrade", "websocket", "Connection", "Upgrade"}, "gateway; fwd=bypass; fwd-status=200; stored; ttl=60"},
+		{[]string{"Upgrade", "websocket", "Connection", "Upgrade"}, ""}, // passed straight to next
 	} {
 		synctest.Test(t, func(t *testing.T) {
 			st := newMapStore()

@@ -1,8 +1,10 @@
 package cache
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -101,7 +103,7 @@ func (h *Handler) gatewayTimeout(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) serveOther(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	v := &invalidator{h: h, w: w, r: r}
 	next.ServeHTTP(v, r)
-	if !v.wrote {
+	if !v.wrote && !v.hijacked {
 		v.WriteHeader(http.StatusOK) // what net/http sends for a silent handler
 	}
 }
@@ -110,10 +112,11 @@ func (h *Handler) serveOther(w http.ResponseWriter, r *http.Request, next http.H
 // the head, it adds Cache-Status and removes the stored responses the
 // answer invalidates.
 type invalidator struct {
-	h     *Handler
-	w     http.ResponseWriter
-	r     *http.Request
-	wrote bool
+	h        *Handler
+	w        http.ResponseWriter
+	r        *http.Request
+	wrote    bool
+	hijacked bool
 }
 
 func (v *invalidator) Header() http.Header { return v.w.Header() }
@@ -150,14 +153,17 @@ func (v *invalidator) Flush() {
 
 func (v *invalidator) Unwrap() http.ResponseWriter { return v.w }
 
-// invalidate removes what is stored under key and keeps a response for key
-// that is in flight from being stored.
+// Hijack hands the connection to next, which answers on it alone.
+func (v *invalidator) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(v.w).Hijack()
+	v.hijacked = err == nil
+	return c, rw, err
+}
+
+// invalidate removes what is stored under key and keeps the responses for
+// key that are forward now from being stored (see exchange.store). The
+// count moves first: an exchange that stores after the purge sees it.
 func (h *Handler) invalidate(ctx context.Context, key string) {
-	h.mu.Lock()
-	fl := h.flights[key]
-	h.mu.Unlock()
-	if fl != nil {
-		fl.invalidated.Store(true)
-	}
+	h.gen(key).Add(1)
 	h.purge(ctx, key)
 }
