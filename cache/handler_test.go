@@ -1485,7 +1485,7 @@ func TestAuthorizationAndUpgradeNotLookedUp(t *testing.T) {
 		cs string
 	}{
 		{[]string{"Authorization", "Bearer x"}, "gateway; fwd=bypass; fwd-status=200"}, // max-age alone: not stored
-		{[]string{"Upgrade", "websocket", "Connection", "Upgrade"}, ""}, // passed straight to next
+		{[]string{"Upgrade", "websocket", "Connection", "Upgrade"}, ""},                // passed straight to next
 	} {
 		synctest.Test(t, func(t *testing.T) {
 			st := newMapStore()
