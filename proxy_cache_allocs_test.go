@@ -66,3 +66,41 @@ func TestProxyCacheHitAllocs(t *testing.T) {
 		t.Errorf("origin calls = %d; want 1", n)
 	}
 }
+
+// BenchmarkProxyCacheMissUncacheable measures what the cache adds to a
+// request it cannot serve: a response without freshness or validators,
+// looked up, forwarded and not stored. Compare BenchmarkProxyServeHTTP.
+func BenchmarkProxyCacheMissUncacheable(b *testing.B) {
+	p := cachedProxy(b, &memTransport{body: bytes.Repeat([]byte("x"), 1024)})
+	r := benchRequest()
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		w.reset()
+		p.ServeHTTP(w, r)
+	}
+}
+
+// TestProxyCacheMissAllocs guards what the cache adds to a request it
+// cannot serve (no freshness, no validator): at most 8 allocations (the
+// exchange and its header map, the flight other misses would wait on, the
+// key, the Cache-Status value), and no copy of the response.
+func TestProxyCacheMissAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	measure := func(p *gateway.Proxy) float64 {
+		r := benchRequest()
+		w := &discardWriter{h: http.Header{}}
+		return testing.AllocsPerRun(200, func() {
+			w.reset()
+			p.ServeHTTP(w, r)
+		})
+	}
+	body := bytes.Repeat([]byte("x"), 1024)
+	plain := measure(&gateway.Proxy{Upstreams: balancer.MustPool("http://10.0.0.1:8080"), Transport: &memTransport{body: body}})
+	cached := measure(cachedProxy(t, &memTransport{body: body}))
+	if cached-plain > 8 {
+		t.Errorf("an uncacheable request allocates %v times through a cached Proxy, %v without the cache; want at most 8 more", cached, plain)
+	}
+}

@@ -264,22 +264,37 @@ func (x *exchange) keep(code int) *Entry {
 	if res.ContentLength > x.h.maxBody || !x.h.policy.Storable(x.r, res) {
 		return nil
 	}
+	if x.staleOnArrival(code) {
+		// With nothing to validate it by, it could only ever be fetched
+		// again whole. Most API responses, which carry no freshness, are
+		// such: they cost no copy of their header.
+		return nil
+	}
 	e := x.h.policy.NewEntry(x.r, res, nil, x.sent, x.received)
 	if len(e.Vary) > 0 && e.Vary[0] == "*" {
 		// It answers no request, and what was stored is outdated.
 		x.h.purge(context.WithoutCancel(x.r.Context()), x.l.primary)
 		return nil
 	}
-	if e.Lifetime <= e.Age(x.received) && len(e.Header["Etag"]) == 0 && len(e.Header["Last-Modified"]) == 0 {
-		// Stale on arrival, with nothing to validate it by: it could only
-		// ever be fetched again whole. Most API responses, which carry no
-		// freshness, are such.
-		return nil
-	}
 	if res.ContentLength >= 0 {
 		x.body = make([]byte, 0, res.ContentLength)
 	}
 	return e
+}
+
+// staleOnArrival reports whether the response with status code and
+// x.header is stale when it arrives and has no validator (ETag or
+// Last-Modified), as [Policy.NewEntry] would compute it, without making
+// the entry.
+func (x *exchange) staleOnArrival(code int) bool {
+	h := x.header
+	if len(h["Etag"]) > 0 || len(h["Last-Modified"]) > 0 {
+		return false
+	}
+	p := x.h.policy
+	date := dateOf(h, x.received)
+	life, _ := p.FreshnessLifetime(h, code, p.ResponseDirectives(h), date)
+	return life <= correctedInitialAge(x.sent, x.received, date, age(h))
 }
 
 // Write passes p to the client, keeping a copy when the response is to be
@@ -374,7 +389,8 @@ func (x *exchange) finish(next http.Handler) {
 	if x.status == 0 {
 		x.WriteHeader(http.StatusOK) // what net/http sends for a silent handler
 	}
-	ctx := context.WithoutCancel(x.r.Context())
+	// The client may be gone: what is stored is for the others.
+	ctx := func() context.Context { return context.WithoutCancel(x.r.Context()) }
 	switch x.mode {
 	case pass:
 		if x.entry != nil && x.complete() {
@@ -382,7 +398,7 @@ func (x *exchange) finish(next http.Handler) {
 			if len(x.entry.Header["Content-Length"]) == 0 {
 				x.entry.Header["Content-Length"] = []string{strconv.Itoa(len(x.body))}
 			}
-			if x.store(ctx, x.entry) {
+			if x.store(ctx(), x.entry) {
 				x.stored = x.entry
 			}
 		}
@@ -390,7 +406,7 @@ func (x *exchange) finish(next http.Handler) {
 			x.copyTrailers()
 		}
 	case notModified:
-		x.notModified(ctx, next)
+		x.notModified(ctx(), next)
 	case failed:
 		e := x.l.e
 		if fl := x.fl; fl != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/vivremotion/gateway"
 	"github.com/vivremotion/gateway/balancer"
 	"github.com/vivremotion/gateway/breaker"
+	"github.com/vivremotion/gateway/cache/store"
 	"github.com/vivremotion/gateway/ratelimit"
 )
 
@@ -77,6 +78,11 @@ var policies = []policy{
 	{"retries: gateway.RetryPolicy, defaults (3 attempts, 20% budget)", func(c *chain) error {
 		c.proxy.Retry = &gateway.RetryPolicy{}
 		return nil
+	}},
+	{"response cache: Proxy.Cache in a store.Memory (responses without freshness are looked up, forwarded, not stored)", func(c *chain) error {
+		m, err := store.NewMemory(store.MemoryConfig{})
+		c.proxy.Cache = m
+		return err
 	}},
 }
 

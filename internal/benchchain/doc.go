@@ -13,8 +13,7 @@
 //	fmt.Println(names) // the policies in the chain
 //	log.Fatal(gateway.ListenAndServe(ctx, "127.0.0.1:8080", h))
 //
-// Policies whose interface has no implementation yet (a [gateway.Limiter],
-// a [gateway.Breaker], a [gateway.Cache]) are not in the chain. Adding one
-// is one more entry in the policies list of chain.go; the benchmark and
-// the example both pick it up.
+// Every policy the SDK implements for the Proxy is in the chain. Adding
+// one is one more entry in the policies list of chain.go; the benchmark
+// and the example both pick it up.
 package benchchain

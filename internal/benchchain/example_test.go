@@ -24,4 +24,5 @@ func ExampleBuild() {
 	// balancer: balancer.P2C (peak-EWMA latency)
 	// circuit breakers: breaker.PerUpstream, defaults
 	// retries: gateway.RetryPolicy, defaults (3 attempts, 20% budget)
+	// response cache: Proxy.Cache in a store.Memory (responses without freshness are looked up, forwarded, not stored)
 }
