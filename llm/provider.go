@@ -1,75 +1,87 @@
-// Package llm holds the normalized model of large-language-model requests and
-// responses and the [Provider] interface that every LLM backend implements.
 package llm
 
-import "context"
-
-// Role is the author of a [Message].
-type Role string
-
-// The roles of the normalized model.
-const (
-	RoleSystem    Role = "system"
-	RoleUser      Role = "user"
-	RoleAssistant Role = "assistant"
-	RoleTool      Role = "tool"
+import (
+	"context"
+	"net/http"
 )
 
-// Message is one turn of a conversation.
-type Message struct {
-	Role    Role
-	Content string
-}
+// Format names a wire format: the shape of requests, responses, streams
+// and errors of one API.
+type Format string
 
-// Request is a chat request in the normalized model.
-type Request struct {
-	// Model names the model the caller asked for.
-	Model    string
-	Messages []Message
-	// MaxTokens caps the output; 0 means the provider's default.
-	MaxTokens int
-	// Temperature, when not nil, is the sampling temperature.
-	Temperature *float64
-}
-
-// UsageSource tells where a [Usage] figure came from.
-type UsageSource uint8
-
-// The sources of usage figures.
+// The formats the gateway speaks.
 const (
-	// UsageReported: the provider reported the figures.
-	UsageReported UsageSource = iota
-	// UsageEstimated: the gateway counted them because the provider did not.
-	UsageEstimated
-	// UsageCutShort: the response ended early; the figures cover what arrived.
-	UsageCutShort
+	// FormatOpenAI: OpenAI chat completions and embeddings, and every
+	// server that copies them (Azure OpenAI, Ollama, vLLM, Groq, Mistral,
+	// DeepSeek, Together...).
+	FormatOpenAI Format = "openai"
+	// FormatAnthropic: Anthropic messages.
+	FormatAnthropic Format = "anthropic"
+	// FormatGemini: Google Gemini generateContent.
+	FormatGemini Format = "gemini"
 )
 
-// Usage is the token count of one exchange.
-type Usage struct {
-	InputTokens  int64
-	OutputTokens int64
-	Source       UsageSource
-}
-
-// Response is a complete (non-streamed) chat response in the normalized
-// model.
-type Response struct {
-	// Model is the model that answered, as the provider names it.
-	Model   string
-	Message Message
-	// FinishReason says why generation stopped: "stop", "length",
-	// "tool_calls" or "content_filter".
-	FinishReason string
-	Usage        Usage
-}
-
-// Provider is one LLM backend. Implementations are safe for concurrent use.
-// Streaming and other abilities are separate interfaces, found by type
-// assertion.
+// Provider is one LLM backend. Implementations are safe for concurrent
+// use. Streaming, embeddings and byte passthrough are separate abilities,
+// found by type assertion: [Streamer], [Embedder], [Passthrough].
 type Provider interface {
 	// Name identifies the provider in logs, metrics and routing rules.
 	Name() string
-	// Chat sends req and returns the complete response.
+	// Chat sends req and returns the complete response. A failure the
+	// provider reported is an [*Error].
 	Chat(ctx context.Context, req *Request) (*Response, error)
+}
+
+// Streamer is the ability of a [Provider] to stream a response.
+type Streamer interface {
+	// Stream sends req and returns the response as it arrives. Its first
+	// event is EventStart. Canceling ctx ends the stream.
+	Stream(ctx context.Context, req *Request) (Stream, error)
+}
+
+// Embedder is the ability of a [Provider] to embed text.
+type Embedder interface {
+	Embed(ctx context.Context, req *EmbeddingRequest) (*EmbeddingResponse, error)
+}
+
+// Operation is what a request asks of a provider.
+type Operation uint8
+
+// The operations.
+const (
+	OpChat Operation = iota + 1
+	OpEmbed
+)
+
+// Passthrough is the ability of a [Provider] to forward a request body
+// written in its own format as it came: when a client speaks the
+// provider's format, the gateway sends the bytes on and reads only the
+// usage from the answer.
+type Passthrough interface {
+	// Format is the format the provider speaks.
+	Format() Format
+	// Forward sends body, a request for op in Format for the upstream
+	// model (already set in body where the format keeps the model there),
+	// streamed or not, and returns the provider's response, whatever
+	// its status; the caller closes its body.
+	Forward(ctx context.Context, op Operation, model string, body []byte, stream bool) (*http.Response, error)
+}
+
+// EmbeddingRequest asks for the embeddings of some inputs.
+type EmbeddingRequest struct {
+	// Model names the model, as for [Request.Model].
+	Model string
+	// Input is the texts to embed, in order.
+	Input []string
+	// Dimensions, when not 0, asks for vectors of that length.
+	Dimensions int
+	// User identifies the end user, as for [Request.User].
+	User string
+}
+
+// EmbeddingResponse holds one vector per input, in the inputs' order.
+type EmbeddingResponse struct {
+	Model      string
+	Embeddings [][]float32
+	Usage      Usage
 }
