@@ -1,0 +1,42 @@
+package cache_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/vivremotion/gateway/cache"
+)
+
+// TestReviewOuterVaryKeptOnHit: a middleware in front of the cache (CORS)
+// sets Vary: Origin before calling it. On a miss the client gets both the
+// middleware's Vary and the origin's; on a hit the stored Vary replaces the
+// middleware's, so a browser or CDN in front sees no Vary: Origin and may
+// give one origin's CORS answer to another.
+func TestReviewOuterVaryKeptOnHit(t *testing.T) {
+	c := newHandler(t, cache.Config{Store: newMapStore()})
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Vary", "Accept-Encoding")
+		io.WriteString(w, "body")
+	})
+	cors := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Add("Vary", "Origin")
+			w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+			next.ServeHTTP(w, r)
+		})
+	}
+	h := cors(c.Middleware(app))
+	for i, want := range []string{"fwd=uri-miss", "hit"} {
+		rec := serve(h, getURL("http://api.example/r", "Origin", "https://a.example"))
+		if !strings.Contains(cacheStatus(rec), want) {
+			t.Fatalf("request %d Cache-Status = %q; want %s", i+1, cacheStatus(rec), want)
+		}
+		vary := strings.Join(rec.Result().Header.Values("Vary"), ", ")
+		if !strings.Contains(vary, "Origin") {
+			t.Errorf("request %d (%s): Vary = %q; want it to keep the Origin the middleware in front set", i+1, want, vary)
+		}
+	}
+}
