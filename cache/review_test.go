@@ -40,3 +40,27 @@ func TestReviewOuterVaryKeptOnHit(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewUpgradeHeaderStillStored: the agreed behaviour bypasses the
+// lookup of a request with Upgrade but still stores its response (and says
+// fwd=bypass). Serve passes such requests straight to next instead: a
+// client that offers "Upgrade: h2c" on every request (curl --http2 over
+// http) never gets a Cache-Status, and what the origin answers it (a plain
+// 200, no switch) is never stored.
+func TestReviewUpgradeHeaderStillStored(t *testing.T) {
+	c := newHandler(t, cache.Config{Store: newMapStore()})
+	app, calls := counted(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "body")
+	})
+	h := c.Middleware(app)
+	rec := serve(h, getURL("http://api.example/r", "Connection", "Upgrade, HTTP2-Settings", "Upgrade", "h2c", "HTTP2-Settings", "AAMAAABkAAQCAAAAAAIAAAAA"))
+	if cs := cacheStatus(rec); !strings.Contains(cs, "fwd=bypass") {
+		t.Errorf("GET with Upgrade: h2c answered 200: Cache-Status = %q; want fwd=bypass", cs)
+	}
+	rec = serve(h, getURL("http://api.example/r"))
+	check(t, "GET after it", rec, 200, "body", "gateway; hit")
+	if n := calls.Load(); n != 1 {
+		t.Errorf("origin requests = %d; want 1", n)
+	}
+}
