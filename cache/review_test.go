@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/vivremotion/gateway/cache"
 )
@@ -63,4 +65,40 @@ func TestReviewUpgradeHeaderStillStored(t *testing.T) {
 	if n := calls.Load(); n != 1 {
 		t.Errorf("origin requests = %d; want 1", n)
 	}
+}
+
+// TestReviewRevalidateEachVariant: stale-while-revalidate refreshes one
+// key at a time, but the revalidating set is keyed by the primary key, so
+// while one variant is being refreshed a stale hit on another variant
+// starts none: that variant stays stale until a later hit after the first
+// revalidation ends.
+func TestReviewRevalidateEachVariant(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newHandler(t, cache.Config{Store: newMapStore()})
+		app, calls := counted(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "max-age=1, stale-while-revalidate=60")
+			w.Header().Set("Vary", "Accept-Language")
+			w.Header().Set("ETag", `"`+r.Header.Get("Accept-Language")+`"`)
+			if r.Header.Get("If-None-Match") != "" {
+				time.Sleep(10 * time.Second) // a slow validation
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			io.WriteString(w, r.Header.Get("Accept-Language"))
+		})
+		h := c.Middleware(app)
+		for _, lang := range []string{"en", "fr"} {
+			serve(h, getURL("http://api.example/r", "Accept-Language", lang))
+		}
+		time.Sleep(2 * time.Second)
+		for _, lang := range []string{"en", "fr"} {
+			rec := serve(h, getURL("http://api.example/r", "Accept-Language", lang))
+			check(t, "stale GET "+lang, rec, 200, lang, "")
+		}
+		synctest.Wait()
+		if n := calls.Load(); n != 4 {
+			t.Errorf("origin requests = %d after a stale hit on each of two variants; want 4 (two stores, two background validations)", n)
+		}
+		time.Sleep(time.Minute)
+	})
 }
