@@ -214,7 +214,10 @@ type Proxy struct {
 	// requests, coalesces concurrent misses, and invalidates after unsafe
 	// methods, as [cache.Handler] describes. A Cache with a method
 	// Purge(ctx, key) (int, error), as package cache/store's have, is
-	// needed for invalidation. Nil: nothing is cached.
+	// needed for invalidation. A miss may wait up to 5 seconds for a
+	// concurrent miss of the same resource before going forward itself;
+	// Timeout counts from then. [Proxy.Close] stops the background
+	// revalidations. Nil: nothing is cached.
 	Cache Cache
 	// CachePolicy holds the choices RFC 9111 leaves to a cache
 	// (CDN-Cache-Control, heuristic freshness). Its zero value is a shared
