@@ -3,6 +3,7 @@ package anthropic_test
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -279,5 +280,92 @@ func TestEncodeRequestLosses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEffortBudgets: an effort without a budget is sent as the table's
+// budget, reported; max_tokens makes room for it.
+func TestEffortBudgets(t *testing.T) {
+	tests := []struct {
+		effort    string
+		maxTokens int
+		budget    string
+		max       string
+	}{
+		{"minimal", 0, "1024", "5120"},
+		{"low", 0, "2048", "6144"},
+		{"medium", 0, "8192", "12288"},
+		{"high", 0, "16384", "20480"},
+		{"high", 10000, "9999", "10000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.effort+"/"+strconv.Itoa(tt.maxTokens), func(t *testing.T) {
+			req := &llm.Request{Model: "m", Messages: []llm.Message{userMsg("hi")}, MaxTokens: tt.maxTokens, Reasoning: &llm.Reasoning{Effort: tt.effort}}
+			body, losses := encode(t, req)
+			if got := jsonField(t, body, "thinking.budget_tokens"); got != tt.budget {
+				t.Errorf("budget_tokens = %s; want %s", got, tt.budget)
+			}
+			if got := jsonField(t, body, "max_tokens"); got != tt.max {
+				t.Errorf("max_tokens = %s; want %s", got, tt.max)
+			}
+			if !hasLoss(losses, "reasoning_effort") {
+				t.Errorf("losses = %v; want reasoning_effort reported", losses)
+			}
+		})
+	}
+}
+
+func TestEncodeRequestOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*llm.Request)
+		path string
+		want string
+	}{
+		{"default max_tokens", func(r *llm.Request) {}, "max_tokens", "4096"},
+		{"budget", func(r *llm.Request) { r.Reasoning = &llm.Reasoning{BudgetTokens: 2000} }, "thinking", `{"budget_tokens":2000,"type":"enabled"}`},
+		{"disabled", func(r *llm.Request) { r.Reasoning = &llm.Reasoning{Disabled: true} }, "thinking", `{"type":"disabled"}`},
+		{"user", func(r *llm.Request) { r.User = "u1" }, "metadata", `{"user_id":"u1"}`},
+		{"stream", func(r *llm.Request) { r.Stream = true }, "stream", "true"},
+		{"required", func(r *llm.Request) { r.ToolChoice = &llm.ToolChoice{Mode: llm.ToolRequired} }, "tool_choice", `{"type":"any"}`},
+		{"named", func(r *llm.Request) { r.ToolChoice = &llm.ToolChoice{Mode: llm.ToolNamed, Name: "f"} }, "tool_choice", `{"name":"f","type":"tool"}`},
+		{"none", func(r *llm.Request) { r.ToolChoice = &llm.ToolChoice{Mode: llm.ToolNone} }, "tool_choice", `{"type":"none"}`},
+		{"no parallel", func(r *llm.Request) {
+			r.Tools = []llm.Tool{{Name: "f"}}
+			r.ParallelToolCalls = ptr(false)
+		}, "tool_choice", `{"disable_parallel_tool_use":true,"type":"auto"}`},
+		{"parallel without tools", func(r *llm.Request) { r.ParallelToolCalls = ptr(true) }, "tool_choice", ""},
+		{"data URL image", func(r *llm.Request) {
+			r.Messages[0].Parts = append(r.Messages[0].Parts, llm.Part{Type: llm.PartImage, Media: &llm.Media{URL: "data:image/jpeg;base64,/9j/4AAQ"}})
+		}, "messages.0.content.1.source", `{"data":"/9j/4AAQ","media_type":"image/jpeg","type":"base64"}`},
+		{"sniffed image", func(r *llm.Request) {
+			r.Messages[0].Parts = append(r.Messages[0].Parts, llm.Part{Type: llm.PartImage, Media: &llm.Media{Data: []byte("\x89PNG\r\n\x1a\n")}})
+		}, "messages.0.content.1.source.media_type", `"image/png"`},
+		{"pdf url", func(r *llm.Request) {
+			r.Messages[0].Parts = append(r.Messages[0].Parts, llm.Part{Type: llm.PartFile, Media: &llm.Media{URL: "https://x/a.pdf", Name: "a.pdf"}})
+		}, "messages.0.content.1", `{"source":{"type":"url","url":"https://x/a.pdf"},"title":"a.pdf","type":"document"}`},
+		{"cache ttl", func(r *llm.Request) { r.Messages[0].Parts[0].Cache = &llm.CacheHint{TTL: "1h"} }, "messages.0.content.0.cache_control", `{"ttl":"1h","type":"ephemeral"}`},
+		{"tool result error", func(r *llm.Request) {
+			r.Messages = append(r.Messages, llm.Message{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult, ToolResult: &llm.ToolResult{CallID: "c", IsError: true}}}})
+		}, "messages.0.content.1", `{"is_error":true,"tool_use_id":"c","type":"tool_result"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := &llm.Request{Model: "m", Messages: []llm.Message{userMsg("hi")}}
+			tt.edit(req)
+			body, _ := encode(t, req)
+			if got := jsonField(t, body, tt.path); got != tt.want {
+				t.Errorf("body %s = %s; want %s\n%s", tt.path, got, tt.want, body)
+			}
+		})
+	}
+}
+
+func TestEncodeRequestBadMedia(t *testing.T) {
+	for _, m := range []*llm.Media{nil, {}, {Data: []byte{0, 1, 2}}, {URL: "data:image/png,abc"}} {
+		req := &llm.Request{Model: "m", Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartImage, Media: m}}}}}
+		if _, _, err := anthropic.EncodeRequest(req); err == nil {
+			t.Errorf("EncodeRequest(image %+v) = nil error; want one", m)
+		}
 	}
 }
