@@ -2,6 +2,8 @@ package anthropic_test
 
 import (
 	"encoding/json"
+	"github.com/vivremotion/gateway/llm/sse"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -78,3 +80,5 @@ func hasLoss(losses []llm.Loss, field string) bool {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func sseWriter(w http.ResponseWriter) *sse.Writer { return sse.NewWriter(w) }
