@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/vivremotion/gateway/llm"
 	"github.com/vivremotion/gateway/llm/anthropic"
@@ -87,4 +88,52 @@ func ExampleNewStreamEncoder() {
 	//
 	// event: message_stop
 	// data: {"type":"message_stop"}
+}
+
+func ExampleNewStreamDecoder() {
+	body := strings.NewReader(`event: message_start
+data: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-haiku-4-5","content":[],"usage":{"input_tokens":9,"output_tokens":1}}}
+
+event: content_block_start
+data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}
+
+event: content_block_stop
+data: {"type":"content_block_stop","index":0}
+
+event: message_delta
+data: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":2}}
+
+event: message_stop
+data: {"type":"message_stop"}
+
+`)
+	s := anthropic.NewStreamDecoder(body)
+	defer s.Close()
+	for {
+		ev, err := s.Next()
+		if err != nil {
+			fmt.Println(err) // io.EOF after message_stop
+			return
+		}
+		switch ev.Type {
+		case llm.EventDelta:
+			fmt.Println(ev.Type, ev.Text)
+		case llm.EventUsage:
+			fmt.Println(ev.Type, ev.Usage.InputTokens, ev.Usage.OutputTokens)
+		default:
+			fmt.Println(ev.Type)
+		}
+	}
+	// Output:
+	// start
+	// usage 9 1
+	// part_start
+	// delta Hi
+	// part_end
+	// finish
+	// usage 9 2
+	// EOF
 }
