@@ -86,7 +86,7 @@
 //	| Temperature above 1                            | 1: loss                                                    |
 //	| Seed, N > 1, PresencePenalty, FrequencyPenalty | loss                                                       |
 //	| ResponseFormat json_object / json_schema       | loss (no direct equivalent)                                |
-//	| Reasoning.Effort without BudgetTokens          | thinking budget_tokens from [EffortBudgets]: minimal 1024, |
+//	| Reasoning.Effort without BudgetTokens          | thinking budget_tokens from [EffortBudget]: minimal 1024, |
 //	|                                                | low 2048, medium 8192, high 16384 (kept below MaxTokens):  |
 //	|                                                | loss; an unknown effort: no thinking, loss                 |
 //	| Reasoning.IncludeThoughts                      | nothing (Anthropic always returns thinking)                |

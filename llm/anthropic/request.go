@@ -15,10 +15,16 @@ import (
 // sends the budget plus DefaultMaxTokens.
 const DefaultMaxTokens = 4096
 
-// EffortBudgets maps a reasoning effort to the thinking budget
-// [EncodeRequest] sends for a request that gives an effort and no budget.
-// 1024 tokens is the smallest budget Anthropic accepts.
-var EffortBudgets = map[string]int{
+// EffortBudget returns the thinking budget [EncodeRequest] sends for a
+// request that gives a reasoning effort and no budget: minimal 1024 (the
+// smallest budget Anthropic accepts), low 2048, medium 8192, high 16384;
+// ok is false for another effort.
+func EffortBudget(effort string) (tokens int, ok bool) {
+	tokens, ok = effortBudgets[effort]
+	return tokens, ok
+}
+
+var effortBudgets = map[string]int{
 	"minimal": 1024,
 	"low":     2048,
 	"medium":  8192,
@@ -277,7 +283,7 @@ func decodeMetadata(req *llm.Request, raw json.RawMessage, extra map[string]json
 // signature from this format (Anthropic rejects unsigned thinking). A tool
 // call whose arguments are not a JSON object is an [*llm.Error] of kind
 // ErrInvalidRequest. MaxTokens 0 sends [DefaultMaxTokens]; an effort
-// without a budget sends the budget of [EffortBudgets], reported.
+// without a budget sends the budget of [EffortBudget], reported.
 func EncodeRequest(req *llm.Request) ([]byte, []llm.Loss, error) {
 	native := req.ExtraFormat == llm.FormatAnthropic || req.ExtraFormat == ""
 	w := &blockWriter{b: make([]byte, 0, 512), native: native}
@@ -291,7 +297,7 @@ func EncodeRequest(req *llm.Request) ([]byte, []llm.Loss, error) {
 	if r := req.Reasoning; r != nil && !r.Disabled {
 		budget = r.BudgetTokens
 		if budget == 0 && r.Effort != "" {
-			b, ok := EffortBudgets[r.Effort]
+			b, ok := EffortBudget(r.Effort)
 			if !ok {
 				w.lose("reasoning_effort", "effort "+strconv.Quote(r.Effort)+" has no thinking budget; thinking not enabled")
 			} else {
