@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vivremotion/gateway/llm"
+	"github.com/vivremotion/gateway/llm/sse"
 )
 
 func readFile(t *testing.T, name string) []byte {
@@ -73,3 +74,5 @@ func hasLoss(t *testing.T, losses []llm.Loss, field, reason string) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func sseEvent(data string) sse.Event { return sse.Event{Data: []byte(data)} }
