@@ -126,7 +126,12 @@ func (d *streamDecoder) read() {
 		d.err = io.EOF
 		return
 	}
-	d.chunk = wireChunk{Choices: d.chunk.Choices[:0]}
+	// encoding/json decodes into the reused elements of a slice without
+	// zeroing them first: clear them, or a field absent from this chunk
+	// would keep the last one's value.
+	choices := d.chunk.Choices[:cap(d.chunk.Choices)]
+	clear(choices)
+	d.chunk = wireChunk{Choices: choices[:0]}
 	if err := json.Unmarshal(data, &d.chunk); err != nil {
 		d.fail(&llm.Error{Kind: llm.ErrServer, Message: "openai: malformed stream chunk: " + jsonReason(err)}, errors.New("openai: malformed stream chunk"))
 		return
