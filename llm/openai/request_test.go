@@ -139,7 +139,9 @@ func TestDecodeRequestVariants(t *testing.T) {
 		{"reasoning_effort none", `{"model":"m","messages":[{"role":"user","content":"hi"}],"reasoning_effort":"none"}`,
 			func(r *llm.Request) bool { return r.Reasoning != nil && r.Reasoning.Disabled }},
 		{"json_object", `{"model":"m","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_object"}}`,
-			func(r *llm.Request) bool { return r.ResponseFormat != nil && r.ResponseFormat.Type == llm.FormatJSONObject }},
+			func(r *llm.Request) bool {
+				return r.ResponseFormat != nil && r.ResponseFormat.Type == llm.FormatJSONObject
+			}},
 		{"nulls", `{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":null,"stop":null,"tools":null,"user":null}`,
 			func(r *llm.Request) bool { return r.Temperature == nil && r.Stop == nil && r.Tools == nil }},
 		{"system array", `{"model":"m","messages":[{"role":"system","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]},{"role":"user","content":"hi"}]}`,

@@ -194,8 +194,8 @@ func TestEncodeResponseLosses(t *testing.T) {
 			{Type: llm.PartRefusal, Text: "no"},
 		}},
 		FinishReason: llm.FinishPause, RawFinishReason: "pause_turn",
-		Usage:        llm.Usage{InputTokens: 10, OutputTokens: 5, CacheWriteTokens: 3},
-		Extra:        map[string]json.RawMessage{"container": json.RawMessage(`{}`)}, ExtraFormat: llm.FormatAnthropic,
+		Usage: llm.Usage{InputTokens: 10, OutputTokens: 5, CacheWriteTokens: 3},
+		Extra: map[string]json.RawMessage{"container": json.RawMessage(`{}`)}, ExtraFormat: llm.FormatAnthropic,
 	}
 	out, ls, err := openai.EncodeResponse(res)
 	if err != nil {
