@@ -12,7 +12,7 @@ import (
 	"github.com/vivremotion/gateway/llm/sse"
 )
 
-func readFile(t *testing.T, name string) []byte {
+func readFile(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {

@@ -411,12 +411,18 @@ func TestConstructorErrors(t *testing.T) {
 	}{
 		{"New without key", func() (*openai.Provider, error) { return openai.New(openai.Config{}) }},
 		{"New bad URL", func() (*openai.Provider, error) { return openai.New(openai.Config{APIKey: "k", BaseURL: "ftp://x"}) }},
-		{"New URL with query", func() (*openai.Provider, error) { return openai.New(openai.Config{APIKey: "k", BaseURL: "https://x/v1?a=b"}) }},
+		{"New URL with query", func() (*openai.Provider, error) {
+			return openai.New(openai.Config{APIKey: "k", BaseURL: "https://x/v1?a=b"})
+		}},
 		{"New negative timeout", func() (*openai.Provider, error) { return openai.New(openai.Config{APIKey: "k", Timeout: -1}) }},
 		{"compatible without URL", func() (*openai.Provider, error) { return openai.NewCompatible(openai.Config{Name: "x"}) }},
-		{"compatible without name", func() (*openai.Provider, error) { return openai.NewCompatible(openai.Config{BaseURL: "http://localhost:11434/v1"}) }},
+		{"compatible without name", func() (*openai.Provider, error) {
+			return openai.NewCompatible(openai.Config{BaseURL: "http://localhost:11434/v1"})
+		}},
 		{"azure without endpoint", func() (*openai.Provider, error) { return openai.NewAzure(openai.AzureConfig{APIKey: "k"}) }},
-		{"azure without key", func() (*openai.Provider, error) { return openai.NewAzure(openai.AzureConfig{Endpoint: "https://r.openai.azure.com"}) }},
+		{"azure without key", func() (*openai.Provider, error) {
+			return openai.NewAzure(openai.AzureConfig{Endpoint: "https://r.openai.azure.com"})
+		}},
 		{"azure empty deployment", func() (*openai.Provider, error) {
 			return openai.NewAzure(openai.AzureConfig{Endpoint: "https://r.openai.azure.com", APIKey: "k", Deployments: map[string]string{"m": ""}})
 		}},
