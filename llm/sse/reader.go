@@ -276,7 +276,7 @@ func (r *Reader) dispatch() (Event, bool) {
 	if dispatch {
 		ev = Event{ID: r.id, Retry: r.retry, HasRetry: r.hasRetry}
 		if r.hasData {
-			ev.Data = r.buf[:r.w-1 : r.w-1] // without the last '\n'
+			ev.Data = r.buf[: r.w-1 : r.w-1] // without the last '\n'
 		} else {
 			ev.Data = r.buf[:0:0]
 		}
