@@ -51,10 +51,11 @@ func EncodeRequest(req *llm.Request) (body []byte, losses []llm.Loss, err error)
 	return encodeRequest(req, false)
 }
 
-// encodeRequest is EncodeRequest; legacyMaxTokens writes the output cap
-// in max_tokens, which every OpenAI-compatible server reads (Mistral and
-// DeepSeek know no other).
-func encodeRequest(req *llm.Request, legacyMaxTokens bool) ([]byte, []llm.Loss, error) {
+// encodeRequest is EncodeRequest; compatible writes for the servers that
+// copy OpenAI's API: the output cap in max_tokens, which all of them read
+// (Mistral and DeepSeek know no other), and developer messages as system
+// ones, which older servers refuse.
+func encodeRequest(req *llm.Request, compatible bool) ([]byte, []llm.Loss, error) {
 	if len(req.Messages) == 0 {
 		return nil, nil, invalid("messages", "messages is required and must not be empty")
 	}
@@ -68,7 +69,7 @@ func encodeRequest(req *llm.Request, legacyMaxTokens bool) ([]byte, []llm.Loss, 
 	if req.N > 1 {
 		w.N = req.N
 	}
-	if legacyMaxTokens {
+	if compatible {
 		w.MaxTokens = req.MaxTokens
 	} else {
 		w.MaxCompletionTokens = req.MaxTokens
@@ -80,7 +81,7 @@ func encodeRequest(req *llm.Request, legacyMaxTokens bool) ([]byte, []llm.Loss, 
 	if req.TopK != nil {
 		ls = append(ls, llm.Loss{Field: "top_k", Reason: "no equivalent in openai"})
 	}
-	msgs, mls, err := encodeMessages(req.Messages)
+	msgs, mls, err := encodeMessages(req.Messages, compatible)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -178,7 +179,7 @@ func appendExtra(body []byte, extra map[string]json.RawMessage, format llm.Forma
 	return append(body, '}'), ls
 }
 
-func encodeMessages(ms []llm.Message) ([]wireMessage, []llm.Loss, error) {
+func encodeMessages(ms []llm.Message, compatible bool) ([]wireMessage, []llm.Loss, error) {
 	out := make([]wireMessage, 0, len(ms))
 	var ls []llm.Loss
 	for i := range ms {
@@ -192,6 +193,9 @@ func encodeMessages(ms []llm.Message) ([]wireMessage, []llm.Loss, error) {
 		// Tool results become tool messages, before the rest of the turn.
 		var content []wireContentPart
 		wm := wireMessage{Role: string(m.Role), Name: m.Name}
+		if compatible && m.Role == llm.RoleDeveloper {
+			wm.Role = string(llm.RoleSystem)
+		}
 		var reasoning, refusal string
 		var hasReasoning, hasRefusal bool
 		for j := range m.Parts {
@@ -212,7 +216,7 @@ func encodeMessages(ms []llm.Message) ([]wireMessage, []llm.Loss, error) {
 			}
 			switch {
 			case (p.Type == llm.PartImage || p.Type == llm.PartFile) && (m.Role == llm.RoleUser || m.Role == llm.RoleTool):
-				cp, err := encodeMedia(p, pp)
+				cp, err := encodeMedia(p)
 				if err != nil {
 					ls = append(ls, llm.Loss{Field: pp, Reason: err.Error()})
 					continue
@@ -306,7 +310,7 @@ func dataURL(mediaType string, data []byte) string {
 	return string(b)
 }
 
-func encodeMedia(p *llm.Part, path string) (wireContentPart, error) {
+func encodeMedia(p *llm.Part) (wireContentPart, error) {
 	m := p.Media
 	if m == nil {
 		return wireContentPart{}, fmt.Errorf("a %s part without media", p.Type)

@@ -90,16 +90,16 @@ type AzureConfig struct {
 // implements [llm.Streamer], [llm.Embedder] and [llm.Passthrough], and is
 // safe for concurrent use.
 type Provider struct {
-	name            string
-	base            string // chat and embeddings URLs are base + path; "" for Azure
-	azureEndpoint   string
-	azureVersion    string
-	deployments     map[string]string
-	header          http.Header // auth and Config.Header, set on every request
-	client          *http.Client
-	timeout         time.Duration
-	legacyMaxTokens bool   // write max_tokens instead of max_completion_tokens
-	embedFormat     string // the encoding_format Embed asks for
+	name          string
+	base          string // chat and embeddings URLs are base + path; "" for Azure
+	azureEndpoint string
+	azureVersion  string
+	deployments   map[string]string
+	header        http.Header // auth and Config.Header, set on every request
+	client        *http.Client
+	timeout       time.Duration
+	compatible    bool   // encode for compatible servers (max_tokens, no developer role)
+	embedFormat   string // the encoding_format Embed asks for
 }
 
 // New returns a [Provider] of OpenAI's API. It fails on a malformed
@@ -120,8 +120,8 @@ func New(c Config) (*Provider, error) {
 // NewCompatible returns a [Provider] of an OpenAI-compatible server
 // (Ollama, vLLM, Groq, Mistral, DeepSeek, Together, ...). BaseURL and
 // Name are required; APIKey is optional. The output cap is sent as
-// max_tokens, which all of them read, and embeddings are asked for as
-// floats.
+// max_tokens and developer messages as system ones, which all of them
+// read, and embeddings are asked for as floats.
 func NewCompatible(c Config) (*Provider, error) {
 	if c.BaseURL == "" {
 		return nil, errors.New("openai: NewCompatible needs a BaseURL")
@@ -132,12 +132,12 @@ func NewCompatible(c Config) (*Provider, error) {
 	return newProvider(c, true, EncodingFloat)
 }
 
-func newProvider(c Config, legacy bool, embedFormat string) (*Provider, error) {
+func newProvider(c Config, compatible bool, embedFormat string) (*Provider, error) {
 	base, err := checkURL(c.BaseURL, "BaseURL")
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{name: c.Name, base: base, legacyMaxTokens: legacy, embedFormat: embedFormat}
+	p := &Provider{name: c.Name, base: base, compatible: compatible, embedFormat: embedFormat}
 	if err := p.setCommon(c.Transport, c.Timeout, c.Header); err != nil {
 		return nil, err
 	}
@@ -330,7 +330,7 @@ func (p *Provider) readAll(ctx context.Context, r io.Reader) ([]byte, error) {
 func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, error) {
 	r := *req
 	r.Stream, r.StreamUsage = false, false
-	body, losses, err := encodeRequest(&r, p.legacyMaxTokens)
+	body, losses, err := encodeRequest(&r, p.compatible)
 	if err != nil {
 		return nil, withProvider(err, p.name)
 	}
@@ -370,7 +370,7 @@ func withProvider(err error, name string) error {
 func (p *Provider) Stream(ctx context.Context, req *llm.Request) (llm.Stream, error) {
 	r := *req
 	r.Stream, r.StreamUsage = true, true
-	body, losses, err := encodeRequest(&r, p.legacyMaxTokens)
+	body, losses, err := encodeRequest(&r, p.compatible)
 	if err != nil {
 		return nil, withProvider(err, p.name)
 	}
@@ -380,6 +380,19 @@ func (p *Provider) Stream(ctx context.Context, req *llm.Request) (llm.Stream, er
 	}
 	if resp.StatusCode/100 != 2 {
 		return nil, p.failure(resp)
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		// A server that does not stream answers with the whole response.
+		defer resp.Body.Close()
+		data, err := p.readAll(ctx, resp.Body)
+		if err != nil {
+			return nil, err
+		}
+		res, err := DecodeResponse(data)
+		if err != nil {
+			return nil, withProvider(err, p.name)
+		}
+		return &providerStream{Stream: &eventStream{events: responseEvents(res)}, losses: losses, name: p.name}, nil
 	}
 	return &providerStream{Stream: NewStreamDecoder(resp.Body), losses: losses, name: p.name}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -101,12 +102,17 @@ func TestCompatibleChat(t *testing.T) {
 		if body["max_tokens"] != 50.0 || body["max_completion_tokens"] != nil {
 			t.Errorf("body = %v; want max_tokens", body)
 		}
+		if m := body["messages"].([]any)[0].(map[string]any); m["role"] != "system" {
+			t.Errorf("first message %v; want the developer message sent as system", m)
+		}
 	}
 	p, err := openai.NewCompatible(openai.Config{BaseURL: serve(t, u) + "/v1", Name: "ollama"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Chat(context.Background(), chatReq()); err != nil {
+	req := chatReq()
+	req.Messages = append([]llm.Message{{Role: llm.RoleDeveloper, Parts: []llm.Part{{Type: llm.PartText, Text: "be brief"}}}}, req.Messages...)
+	if _, err := p.Chat(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
 	if p.Name() != "ollama" {
@@ -256,6 +262,28 @@ func TestProviderStream(t *testing.T) {
 	want, _, _ := replay(t, "stream_tools.sse")
 	if got := shows(evs); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("events:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	hasLoss(t, evs[0].Losses, "top_k", "no equivalent")
+}
+
+// TestProviderStreamNotStreamed: a server that answers a stream request
+// with a whole JSON response gives the same events as a stream.
+func TestProviderStreamNotStreamed(t *testing.T) {
+	u := &upstream{header: http.Header{"Content-Type": {"application/json"}}, body: string(readFile(t, "response_tools.json"))}
+	p, _ := openai.NewCompatible(openai.Config{BaseURL: serve(t, u), Name: "deepseek"})
+	s, err := p.Stream(context.Background(), chatReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := drain(t, s)
+	var acc llm.Accumulator
+	for _, ev := range evs {
+		acc.Add(ev)
+	}
+	got, _ := acc.Response()
+	want, _ := openai.DecodeResponse(readFile(t, "response_tools.json"))
+	if err != io.EOF || !reflect.DeepEqual(got.Message, want.Message) || got.Usage != want.Usage || got.FinishReason != want.FinishReason {
+		t.Errorf("accumulated %+v, %v; want %+v", got, err, want)
 	}
 	hasLoss(t, evs[0].Losses, "top_k", "no equivalent")
 }

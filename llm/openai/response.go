@@ -24,6 +24,9 @@ func DecodeResponse(body []byte) (*llm.Response, error) {
 	if err := json.Unmarshal(body, &top); err != nil || top == nil {
 		return nil, &llm.Error{Kind: llm.ErrServer, Message: "openai: the response is not a JSON object"}
 	}
+	if e, ok := top["error"]; ok && len(top["choices"]) == 0 && string(e) != "null" {
+		return nil, DecodeError(0, nil, body) // some servers answer errors with 200
+	}
 	var w wireResponse
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, &llm.Error{Kind: llm.ErrServer, Message: "openai: malformed response: " + jsonReason(err)}

@@ -80,6 +80,11 @@ func TestDecodeResponseErrors(t *testing.T) {
 			t.Errorf("DecodeResponse(%s) = %v; want ErrServer", body, err)
 		}
 	}
+	_, err := openai.DecodeResponse([]byte(`{"error":{"message":"model overloaded","type":"rate_limit_error"}}`))
+	var e *llm.Error
+	if !errors.As(err, &e) || e.Kind != llm.ErrRateLimit || e.Message != "model overloaded" {
+		t.Errorf("DecodeResponse(an error with 200) = %v; want the error", err)
+	}
 	res, err := openai.DecodeResponse([]byte(`{"choices":[{"message":{"content":"hi"},"finish_reason":"stop"}]}`))
 	if err != nil || res.Message.Text() != "hi" {
 		t.Errorf("DecodeResponse without role = %v, %v; want assistant hi", res, err)

@@ -19,6 +19,10 @@ type wireChunk struct {
 	Choices []wireChunkChoice `json:"choices"`
 	Usage   *wireUsage        `json:"usage"`
 	Error   *wireError        `json:"error"`
+	// XGroq is where Groq reports usage when stream_options is not set.
+	XGroq *struct {
+		Usage *wireUsage `json:"usage"`
+	} `json:"x_groq"`
 }
 
 type wireChunkChoice struct {
@@ -171,6 +175,9 @@ func (d *streamDecoder) read() {
 			d.endPart()
 			d.queue = append(d.queue, llm.Event{Type: llm.EventFinish, FinishReason: FinishReason(*ch.FinishReason), RawFinishReason: *ch.FinishReason})
 		}
+	}
+	if c.Usage == nil && c.XGroq != nil {
+		c.Usage = c.XGroq.Usage
 	}
 	if c.Usage != nil {
 		d.usage, d.hasUse = c.Usage.model(), true

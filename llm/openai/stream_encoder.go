@@ -22,6 +22,7 @@ type StreamEncoder struct {
 	usage        llm.Usage
 	hasUsage     bool
 	closed       bool
+	failed       bool // an error event was written: the stream is over
 	lostSig      bool
 	losses       []llm.Loss
 }
@@ -47,6 +48,9 @@ func NewStreamEncoder(w *sse.Writer, req *llm.Request) *StreamEncoder {
 func (e *StreamEncoder) Encode(ev llm.Event) error {
 	if e.closed {
 		return errors.New("openai: Encode after Close")
+	}
+	if e.failed {
+		return nil // nothing follows an error event
 	}
 	switch ev.Type {
 	case llm.EventStart:
@@ -185,13 +189,18 @@ func (e *StreamEncoder) send(b []byte) error {
 }
 
 func (e *StreamEncoder) writeError(err *llm.Error) error {
+	if e.failed {
+		return nil
+	}
+	e.failed = true
 	e.buf = appendErrorBody(e.buf[:0], err)
 	return e.w.WriteData(e.buf)
 }
 
 // Close ends the stream. With err nil it writes the usage chunk (when the
 // request asked for usage and an EventUsage came) and "data: [DONE]";
-// otherwise it writes err as an {"error":{...}} event and no [DONE]. An
+// otherwise it writes err as an {"error":{...}} event and no [DONE].
+// After an EventError it writes nothing: that event ended the stream. An
 // err that is not an [*llm.Error] is written as a server error with its
 // message. Close is idempotent.
 func (e *StreamEncoder) Close(err error) error {
@@ -199,6 +208,9 @@ func (e *StreamEncoder) Close(err error) error {
 		return nil
 	}
 	e.closed = true
+	if e.failed {
+		return nil // the error event ended the stream
+	}
 	if err != nil {
 		var le *llm.Error
 		if !errors.As(err, &le) {

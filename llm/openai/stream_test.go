@@ -178,6 +178,8 @@ func TestStreamDecoderEdges(t *testing.T) {
 		{"interleaved calls", "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c0\",\"function\":{\"name\":\"f\",\"arguments\":\"{\"}},{\"index\":1,\"id\":\"c1\",\"function\":{\"name\":\"g\",\"arguments\":\"{\"}}]}}]}\n\n" +
 			"data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"}\"}}]}}]}\n\ndata: [DONE]\n\n",
 			[]string{"start  ", "part_start 0 tool_call tool 0 c0 f", `delta 0 tool 0 "{"`, "part_end 0 tool_call", "part_start 1 tool_call tool 1 c1 g", `delta 1 tool 1 "{"`, "part_end 1 tool_call", `delta 0 tool 0 "}"`, "part_end 0 tool_call"}, io.EOF},
+		{"groq x_groq usage", "data: {\"id\":\"a\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"x_groq\":{\"id\":\"req_1\",\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":2}}}\n\ndata: [DONE]\n\n",
+			[]string{"start a m", "finish stop stop", "usage in 7 out 2 cached 0 reasoning 0 reported"}, io.EOF},
 		{"mistral usage in the finish chunk", "data: {\"id\":\"a\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}\n\ndata: [DONE]\n\n",
 			[]string{"start a m", "finish stop stop", "usage in 3 out 1 cached 0 reasoning 0 reported"}, io.EOF},
 	}
@@ -320,6 +322,11 @@ func TestStreamEncoderWire(t *testing.T) {
 		out, _ := encodeEvents(t, &llm.Request{Stream: true}, evs[:3], &llm.Error{Kind: llm.ErrRateLimit, Message: "slow down"})
 		if !strings.HasSuffix(out, "data: {\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit_error\",\"param\":null,\"code\":null}}\n\n") || strings.Contains(out, "[DONE]") {
 			t.Errorf("stream closed with an error:\n%s", out)
+		}
+		withEvent := append(evs[:3:3], llm.Event{Type: llm.EventError, Err: &llm.Error{Kind: llm.ErrServer, Message: "upstream died"}}, llm.Event{Type: llm.EventUsage, Usage: &llm.Usage{InputTokens: 1}})
+		out, _ = encodeEvents(t, &llm.Request{Stream: true, StreamUsage: true}, withEvent, nil)
+		if !strings.HasSuffix(out, "data: {\"error\":{\"message\":\"upstream died\",\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n") {
+			t.Errorf("stream after an error event:\n%s\nwant nothing after the error", out)
 		}
 		out, _ = encodeEvents(t, nil, evs[:1], errors.New("boom"))
 		if !strings.Contains(out, `{"error":{"message":"boom","type":"server_error"`) {
