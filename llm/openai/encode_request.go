@@ -172,7 +172,7 @@ func appendExtra(body []byte, extra map[string]json.RawMessage, format llm.Forma
 			continue
 		}
 		body = append(body, ',')
-		body = strconv.AppendQuote(body, k) // field names are ASCII in practice; AppendQuote is valid JSON for them
+		body = appendString(body, k)
 		body = append(body, ':')
 		body = append(body, extra[k]...)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -112,18 +113,10 @@ func DecodeRequest(body []byte) (*llm.Request, error) {
 // jsonReason shortens encoding/json's errors, which name Go types.
 func jsonReason(err error) string {
 	var te *json.UnmarshalTypeError
-	if ok := asTypeError(err, &te); ok {
+	if errors.As(err, &te) {
 		return "wrong type: " + te.Value
 	}
 	return err.Error()
-}
-
-func asTypeError(err error, te **json.UnmarshalTypeError) bool {
-	t, ok := err.(*json.UnmarshalTypeError)
-	if ok {
-		*te = t
-	}
-	return ok
 }
 
 // unmarshalNullable decodes v into p, leaving p alone for null.
