@@ -677,7 +677,7 @@ func (e *encoder) genConfig(req *llm.Request, extra json.RawMessage) (json.RawMe
 				e.loss("reasoning_effort", "effort "+r.Effort+" not sent: the budget of "+strconv.Itoa(b)+" tokens is")
 			}
 		case r.Effort != "" && e.fromGemini:
-			tc.ThinkingLevel = strings.ToUpper(r.Effort)
+			tc.ThinkingLevel = r.Effort
 		case r.Effort != "":
 			b, ok := effortBudget[r.Effort]
 			if !ok {
