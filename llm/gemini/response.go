@@ -155,7 +155,7 @@ func FinishReason(reason string, toolCalls bool) llm.FinishReason {
 // raw when it is a Gemini word that maps back to the same reason, else
 // the table's. ok is false when the word only approximates the reason.
 func finishWord(r llm.FinishReason, raw string) (word string, ok bool) {
-	if raw != "" && FinishReason(raw, r == llm.FinishToolCalls) == r {
+	if geminiWord(raw) && FinishReason(raw, r == llm.FinishToolCalls) == r {
 		return raw, true
 	}
 	switch r {
@@ -175,6 +175,17 @@ func finishWord(r llm.FinishReason, raw string) (word string, ok bool) {
 		return "", true
 	}
 	return "OTHER", true
+}
+
+// geminiWord reports whether s has the shape of a Gemini enum word
+// (SAFETY, MAX_TOKENS); other formats' reasons are lower case.
+func geminiWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'A' || c > 'Z') && c != '_' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // usage normalizes Gemini's usage: the prompt count already includes
