@@ -104,10 +104,14 @@ type upstream struct {
 	// events and wait for the request's end, then close gone.
 	hang bool
 	gone chan struct{}
+	stop chan struct{} // closed when the test ends
+	// midErr, when set, ends a streamed answer after its first piece of
+	// text with an error event: the upstream overloaded.
+	midErr bool
 }
 
 func newUpstream(t *testing.T, name string) *upstream {
-	u := &upstream{t: t, name: name, gone: make(chan struct{})}
+	u := &upstream{t: t, name: name, gone: make(chan struct{}), stop: make(chan struct{})}
 	u.srv = httptest.NewServer(http.HandlerFunc(u.serve))
 	t.Cleanup(u.srv.Close)
 	return u
@@ -122,6 +126,12 @@ func (u *upstream) failWith(status int, body string, header ...string) {
 	}
 	u.mu.Lock()
 	u.fail = &failure{status: status, header: h, body: body}
+	u.mu.Unlock()
+}
+
+func (u *upstream) errorMidStream() {
+	u.mu.Lock()
+	u.midErr = true
 	u.mu.Unlock()
 }
 
@@ -162,7 +172,7 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	u.mu.Lock()
 	u.reqs = append(u.reqs, rec)
-	fail, hang := u.fail, u.hang
+	fail, hang, midErr := u.fail, u.hang, u.midErr
 	u.mu.Unlock()
 	if fail != nil {
 		for k, vs := range fail.header {
@@ -185,12 +195,24 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
+	if midErr {
+		// The first piece of text, then the format's error event.
+		keep := map[string]int{"openai": 2, "anthropic": 4, "gemini": 1}[u.name]
+		s.events = append(s.events[:keep], map[string]string{
+			"openai":    `data: {"error":{"message":"The server is overloaded.","type":"server_error","param":null,"code":null}}`,
+			"anthropic": "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}",
+			"gemini":    `data: {"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}`,
+		}[u.name])
+	}
 	if hang {
 		// All but the last two events (the text has begun, the stream
 		// has not ended), then wait for the gateway to go away.
 		s.flush(max(1, len(s.events)-2))
-		<-r.Context().Done()
-		close(u.gone)
+		select {
+		case <-r.Context().Done():
+			close(u.gone)
+		case <-u.stop: // the test failed and ends
+		}
 		return
 	}
 	s.flush(len(s.events))
@@ -601,6 +623,11 @@ func newEnv(t *testing.T) *env {
 	}
 	e.gw = httptest.NewServer(h)
 	t.Cleanup(e.gw.Close)
+	t.Cleanup(func() { // first: a stream a fake holds lets go, so the servers can close
+		close(e.openai.stop)
+		close(e.anthropic.stop)
+		close(e.gemini.stop)
+	})
 	return e
 }
 

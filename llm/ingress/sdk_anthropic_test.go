@@ -384,3 +384,35 @@ func TestAnthropicSDKStreamCancel(t *testing.T) {
 		})
 	}
 }
+
+// TestAnthropicSDKStreamError checks that an upstream that fails in the
+// middle of a stream (overloaded) ends the client's stream with its error
+// type, after the text that came before it.
+func TestAnthropicSDKStreamError(t *testing.T) {
+	wantType := map[string]string{"anthropic": "overloaded_error", "openai": "api_error", "gemini": "overloaded_error"}
+	for _, tg := range anthropicTargets {
+		t.Run(tg.name, func(t *testing.T) {
+			e := newEnv(t)
+			tg.up(e).errorMidStream()
+			c := e.anthropicClient()
+			st := c.Messages.NewStreaming(t.Context(), anthropicParams(tg.model))
+			defer st.Close()
+			var msg anthropic.Message
+			for st.Next() {
+				if err := msg.Accumulate(st.Current()); err != nil {
+					t.Fatalf("Accumulate: %v", err)
+				}
+			}
+			err := st.Err()
+			if err == nil {
+				t.Fatal("stream error = nil; want the upstream's")
+			}
+			if apiErr := anthropicError(t, err); string(apiErr.Type()) != wantType[tg.name] {
+				t.Errorf("Type() = %q; want %q (%v)", apiErr.Type(), wantType[tg.name], apiErr)
+			}
+			if got := messageText(&msg); got != "Hello" {
+				t.Errorf("text before the error = %q; want %q", got, "Hello")
+			}
+		})
+	}
+}

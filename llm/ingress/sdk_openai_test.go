@@ -5,6 +5,7 @@ package ingress_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/ssestream"
 	"github.com/openai/openai-go/v3/shared"
 )
 
@@ -507,6 +509,39 @@ func TestOpenAISDKStreamCancel(t *testing.T) {
 			case <-up.gone:
 			case <-time.After(5 * time.Second):
 				t.Fatal("the upstream's request did not end within 5 s of the client going away")
+			}
+		})
+	}
+}
+
+// TestOpenAISDKStreamError checks that an upstream that fails in the
+// middle of a stream (overloaded) ends the client's stream with an error,
+// after the text that came before it.
+func TestOpenAISDKStreamError(t *testing.T) {
+	wantType := map[string]string{"openai": "server_error", "anthropic": "service_unavailable", "gemini": "service_unavailable"}
+	for _, tg := range targets {
+		t.Run(tg.name, func(t *testing.T) {
+			e := newEnv(t)
+			tg.up(e).errorMidStream()
+			c := e.openaiClient()
+			st := c.Chat.Completions.NewStreaming(t.Context(), openaiParams(tg.model))
+			defer st.Close()
+			var acc openai.ChatCompletionAccumulator
+			for st.Next() {
+				acc.AddChunk(st.Current())
+			}
+			var se *ssestream.StreamError
+			if err := st.Err(); !errors.As(err, &se) {
+				t.Fatalf("stream error = %T %v; want an *ssestream.StreamError", err, err)
+			}
+			var body struct {
+				Error struct{ Type, Message string }
+			}
+			if err := json.Unmarshal(se.Event.Data, &body); err != nil || body.Error.Type != wantType[tg.name] || body.Error.Message == "" {
+				t.Errorf("error event = %s; want error.type %q and a message", se.Event.Data, wantType[tg.name])
+			}
+			if len(acc.Choices) != 1 || acc.Choices[0].Message.Content != "Hello" {
+				t.Errorf("text before the error = %s; want %q", acc.RawJSON(), "Hello")
 			}
 		})
 	}
