@@ -2,6 +2,7 @@ package ingress
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,20 +23,37 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request, f clientFormat) {
 		h.fail(w, r, f, err)
 		return
 	}
+	// The model and whether to stream decide the route; the rest is
+	// decoded only when the request is translated.
+	var head struct {
+		Model  string `json:"model"`
+		Stream bool   `json:"stream"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil {
+		if _, derr := f.decode(body); derr != nil {
+			err = derr // the codec's own words for it
+		}
+		h.fail(w, r, f, &llm.Error{Kind: llm.ErrInvalidRequest, Message: "the request body is not valid JSON: " + err.Error()})
+		return
+	}
+	rt, ok := h.router.Route(head.Model)
+	if !ok {
+		if _, derr := f.decode(body); derr != nil && head.Model == "" {
+			h.fail(w, r, f, derr)
+			return
+		}
+		h.fail(w, r, f, unknownModel(head.Model))
+		return
+	}
+	u := Usage{Model: head.Model, Upstream: rt.UpstreamModel(), Provider: rt.Provider.Name(), Stream: head.Stream}
+	if pt, ok := rt.Provider.(llm.Passthrough); ok && pt.Format() == f.format() {
+		u.Passthrough = true
+		h.passthrough(w, r, f, pt, llm.OpChat, body, head.Model, head.Stream, &u)
+		return
+	}
 	req, err := f.decode(body)
 	if err != nil {
 		h.fail(w, r, f, err)
-		return
-	}
-	rt, ok := h.router.Route(req.Model)
-	if !ok {
-		h.fail(w, r, f, unknownModel(req.Model))
-		return
-	}
-	u := Usage{Model: req.Model, Upstream: rt.UpstreamModel(), Provider: rt.Provider.Name(), Stream: req.Stream}
-	if pt, ok := rt.Provider.(llm.Passthrough); ok && pt.Format() == f.format() {
-		u.Passthrough = true
-		h.passthrough(w, r, f, pt, llm.OpChat, body, req.Model, req.Stream, &u)
 		return
 	}
 	req.Model = u.Upstream
