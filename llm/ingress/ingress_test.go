@@ -161,7 +161,7 @@ func TestModels(t *testing.T) {
 	}
 	w := get("/v1/models")
 	var list struct {
-		Object string `json:"object"`
+		Object string                                 `json:"object"`
 		Data   []struct{ ID, Object, OwnedBy string } `json:"data"`
 	}
 	json.Unmarshal(w.Body.Bytes(), &list)
