@@ -147,6 +147,16 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, f clientFormat,
 		cerr = e
 	}
 	enc.Close(cerr)
+	// What the client's format could not carry of the events is known
+	// only now, after the head: it goes in a trailer, and in the log.
+	if ls := enc.Losses(); len(ls) > 0 {
+		fields := lossFields(ls)
+		w.Header().Set(http.TrailerPrefix+"Gateway-Loss", strings.Join(fields, ", "))
+		for _, l := range ls {
+			h.logger.LogAttrs(r.Context(), slog.LevelDebug, "ingress: translation loss",
+				slog.String("field", l.Field), slog.String("reason", l.Reason))
+		}
+	}
 	if last != nil {
 		u.Usage = *last
 		if err != nil {
@@ -365,15 +375,22 @@ func (h *Handler) reportLosses(w http.ResponseWriter, r *http.Request, losses []
 	if len(losses) == 0 {
 		return
 	}
+	for _, l := range losses {
+		h.logger.LogAttrs(r.Context(), slog.LevelDebug, "ingress: translation loss",
+			slog.String("field", l.Field), slog.String("reason", l.Reason))
+	}
+	w.Header().Set("Gateway-Loss", strings.Join(lossFields(losses), ", "))
+}
+
+// lossFields returns the distinct fields of losses, fit for a header.
+func lossFields(losses []llm.Loss) []string {
 	fields := make([]string, 0, len(losses))
 	for _, l := range losses {
 		if f := headerSafe(l.Field); f != "" && !contains(fields, f) {
 			fields = append(fields, f)
 		}
-		h.logger.LogAttrs(r.Context(), slog.LevelDebug, "ingress: translation loss",
-			slog.String("field", l.Field), slog.String("reason", l.Reason))
 	}
-	w.Header().Set("Gateway-Loss", strings.Join(fields, ", "))
+	return fields
 }
 
 func contains(s []string, v string) bool {

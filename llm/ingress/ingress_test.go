@@ -3,6 +3,7 @@ package ingress_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -269,5 +270,30 @@ func TestEmbeddingsTranslated(t *testing.T) {
 	}
 	if w := post(h, "/v1/embeddings", `{"model":"chat-only","input":"a"}`); w.Code != 400 {
 		t.Errorf("embeddings from a chat-only model = %d %s; want 400", w.Code, w.Body)
+	}
+}
+
+// TestStreamLossTrailer: what the client's format cannot carry of a
+// translated stream, known only once the head is out, is named in a
+// Gateway-Loss trailer.
+func TestStreamLossTrailer(t *testing.T) {
+	p := &staticProvider{name: "p", events: []llm.Event{
+		{Type: llm.EventStart, ID: "s", Model: "up"},
+		{Type: llm.EventPartStart, Index: 0, PartType: llm.PartReasoning},
+		{Type: llm.EventDelta, Index: 0, PartType: llm.PartReasoning, Text: "hmm", Signature: "sig"},
+		{Type: llm.EventPartEnd, Index: 0, PartType: llm.PartReasoning},
+		{Type: llm.EventFinish, FinishReason: llm.FinishStop},
+	}}
+	h, _ := newIngress(t, llm.Route{Model: "m", Provider: p})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	res, err := http.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(res.Body)
+	res.Body.Close()
+	if got := res.Trailer.Get("Gateway-Loss"); got != "parts[0].signature" {
+		t.Errorf("Gateway-Loss trailer = %q; want parts[0].signature", got)
 	}
 }
