@@ -280,6 +280,21 @@ func TestEncodeRequestLosses(t *testing.T) {
 		_, ls := encode(t, &llm.Request{Model: "m", Messages: []llm.Message{msg}})
 		hasLoss(t, ls, "messages[0].parts[0]", "not by URL")
 	})
+	t.Run("tool message without a result", func(t *testing.T) {
+		m, ls := encode(t, &llm.Request{Model: "m", Messages: []llm.Message{{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartText, Text: "orphan"}}}}})
+		hasLoss(t, ls, "messages[0]", "sent as a user message")
+		if msg := m["messages"].([]any)[0].(map[string]any); msg["role"] != "user" || msg["content"] != "orphan" {
+			t.Errorf("message = %v; want a user message", msg)
+		}
+	})
+	t.Run("empty tool result", func(t *testing.T) {
+		_, ls := encode(t, &llm.Request{Model: "m", Messages: []llm.Message{{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult}}}}})
+		hasLoss(t, ls, "messages[0].parts[0]", "empty tool result")
+	})
+	t.Run("image without media", func(t *testing.T) {
+		_, ls := encode(t, &llm.Request{Model: "m", Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartImage}, {Type: llm.PartText, Text: "x"}}}}})
+		hasLoss(t, ls, "messages[0].parts[0]", "without media")
+	})
 	t.Run("media from the assistant", func(t *testing.T) {
 		asst := llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{{Type: llm.PartImage, Media: &llm.Media{URL: "https://x/a.png"}}, {Type: llm.PartText, Text: "here"}}}
 		_, ls := encode(t, &llm.Request{Model: "m", Messages: []llm.Message{userText("draw"), asst}})
