@@ -126,6 +126,10 @@ func TestDecodeRequestVariants(t *testing.T) {
 		name, body string
 		check      func(*llm.Request) bool
 	}{
+		{"escaped and spaced names", " {\n \"mod\\u0065l\" : \"m\" ,\t\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}] , \"x\\\"y\" : [1, {\"a\":\"}\"}] , \"n\":null}\n",
+			func(r *llm.Request) bool {
+				return r.Model == "m" && r.Messages[0].Text() == "hi" && string(r.Extra[`x"y`]) == `[1, {"a":"}"}]` && len(r.Extra) == 1
+			}},
 		{"stop string", `{"model":"m","messages":[{"role":"user","content":"hi"}],"stop":"END"}`,
 			func(r *llm.Request) bool { return reflect.DeepEqual(r.Stop, []string{"END"}) }},
 		{"max_tokens", `{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":77}`,
