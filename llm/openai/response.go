@@ -20,11 +20,26 @@ var knownResponseFields = []string{"id", "object", "created", "model", "choices"
 // reported in Response.Losses. system_fingerprint, service_tier and other
 // top-level fields go to Extra. Usage.Source is [llm.UsageReported].
 func DecodeResponse(body []byte) (*llm.Response, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+	if !isObject(body) {
 		return nil, &llm.Error{Kind: llm.ErrServer, Message: "openai: the response is not a JSON object"}
 	}
-	if e, ok := top["error"]; ok && len(top["choices"]) == 0 && string(e) != "null" {
+	var extra map[string]json.RawMessage
+	hasError, hasChoices := false, false
+	for k, v := range objectFields(body) {
+		switch string(k) {
+		case "error":
+			hasError = string(v) != "null"
+		case "choices":
+			hasChoices = true
+		case "id", "object", "created", "model", "usage":
+		default:
+			if extra == nil {
+				extra = make(map[string]json.RawMessage)
+			}
+			extra[string(k)] = bytes.Clone(v)
+		}
+	}
+	if hasError && !hasChoices {
 		return nil, DecodeError(0, nil, body) // some servers answer errors with 200
 	}
 	var w wireResponse
@@ -65,26 +80,10 @@ func DecodeResponse(body []byte) (*llm.Response, error) {
 	if w.Usage != nil {
 		res.Usage = w.Usage.model()
 	}
-	for k, v := range top {
-		if containsString(knownResponseFields, k) {
-			continue
-		}
-		if res.Extra == nil {
-			res.Extra = make(map[string]json.RawMessage)
-		}
-		res.Extra[k] = v
-		res.ExtraFormat = llm.FormatOpenAI
+	if extra != nil {
+		res.Extra, res.ExtraFormat = extra, llm.FormatOpenAI
 	}
 	return res, nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // FinishReason maps an OpenAI finish_reason to the model's:
