@@ -83,3 +83,13 @@ func TestReviewSetModelDuplicateKey(t *testing.T) {
 		t.Fatalf("SetModel(...) = %s; want every top-level model set to claude-haiku (or an error)", out)
 	}
 }
+
+// A stream that ends before message_start (a 200 with an empty body) must
+// begin with EventStart or EventError, as llm.Streamer promises and the
+// ingress relies on to answer with an error status: not with EventUsage.
+func TestReviewStreamDecoderCutBeforeStart(t *testing.T) {
+	ev, err := anthropic.NewStreamDecoder(strings.NewReader("")).Next()
+	if err == nil && ev.Type != llm.EventStart && ev.Type != llm.EventError {
+		t.Fatalf("first event = %v; want start or error", ev.Type)
+	}
+}
