@@ -297,3 +297,38 @@ func TestStreamLossTrailer(t *testing.T) {
 		t.Errorf("Gateway-Loss trailer = %q; want parts[0].signature", got)
 	}
 }
+
+// TestProviderCredentialsRefused: a provider refusing the gateway's own
+// credentials is the gateway's fault: the client gets 502, and not the
+// provider's message, which may quote part of the key.
+func TestProviderCredentialsRefused(t *testing.T) {
+	refused := &staticProvider{name: "p", err: &llm.Error{Kind: llm.ErrAuthentication, Status: 401, Message: "Incorrect API key provided: sk-proj-****abcd"}}
+	raw := &rawProvider{staticProvider: staticProvider{name: "raw"}, format: llm.FormatOpenAI, status: 401,
+		body: []byte(`{"error":{"message":"Incorrect API key provided: sk-proj-****abcd","type":"invalid_request_error","code":"invalid_api_key"}}`)}
+	h, _ := newIngress(t, llm.Route{Model: "t", Provider: refused}, llm.Route{Model: "r", Provider: raw})
+	for _, m := range []string{"t", "r"} {
+		w := post(h, "/v1/chat/completions", `{"model":"`+m+`","messages":[{"role":"user","content":"x"}]}`)
+		if w.Code != http.StatusBadGateway || strings.Contains(w.Body.String(), "abcd") || !strings.Contains(w.Body.String(), "credentials") {
+			t.Errorf("model %s with refused credentials = %d %s; want 502 without the provider's message", m, w.Code, w.Body)
+		}
+	}
+}
+
+// TestStreamErrorUsage: a stream in which the provider reported an error
+// counts its usage as cut short.
+func TestStreamErrorUsage(t *testing.T) {
+	u := llm.Usage{InputTokens: 3, OutputTokens: 1}
+	p := &staticProvider{name: "p", events: []llm.Event{
+		{Type: llm.EventStart, ID: "s"},
+		{Type: llm.EventUsage, Usage: &u},
+		{Type: llm.EventError, Err: &llm.Error{Kind: llm.ErrOverloaded, Message: "busy"}},
+	}}
+	h, ul := newIngress(t, llm.Route{Model: "m", Provider: p})
+	w := post(h, "/v1/chat/completions", `{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}`)
+	if !strings.Contains(w.Body.String(), "busy") {
+		t.Errorf("stream = %s; want the error event", w.Body)
+	}
+	if got := ul.last(t); got.Source != llm.UsageCutShort || got.InputTokens != 3 {
+		t.Errorf("usage = %+v; want 3 input tokens, cut short", got)
+	}
+}
