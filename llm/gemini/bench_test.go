@@ -129,4 +129,3 @@ func TestStreamEncoderAllocs(t *testing.T) {
 		t.Errorf("Encode(text delta) allocates %v times; want 0", n)
 	}
 }
-
