@@ -214,7 +214,10 @@ type Proxy struct {
 	// requests, coalesces concurrent misses, and invalidates after unsafe
 	// methods, as [cache.Handler] describes. A Cache with a method
 	// Purge(ctx, key) (int, error), as package cache/store's have, is
-	// needed for invalidation. Nil: nothing is cached.
+	// needed for invalidation. A miss may wait up to 5 seconds for a
+	// concurrent miss of the same resource before going forward itself;
+	// Timeout counts from then. [Proxy.Close] stops the background
+	// revalidations. Nil: nothing is cached.
 	Cache Cache
 	// CachePolicy holds the choices RFC 9111 leaves to a cache
 	// (CDN-Cache-Control, heuristic freshness). Its zero value is a shared
@@ -453,11 +456,48 @@ func (p *Proxy) initCache() {
 	if maxBody <= 0 {
 		maxBody = defaultMaxCacheEntry
 	}
-	c, err := cache.New(cache.Config{Store: p.Cache, Policy: p.CachePolicy, MaxBody: maxBody, Logger: p.Logger})
+	cfg := cache.Config{Store: p.Cache, Policy: p.CachePolicy, MaxBody: maxBody, Logger: p.Logger}
+	if len(p.TrustedProxies) > 0 {
+		// The upstream is told the scheme and host a trusted proxy in
+		// front says (setForwarded): the cache keys by them too.
+		cfg.Origin = p.cacheOrigin
+	}
+	c, err := cache.New(cfg)
 	if err != nil {
 		panic("gateway: " + err.Error()) // cannot happen: Store is set and the bounds are positive
 	}
 	p.cache, p.fwd = c, http.HandlerFunc(p.forward)
+}
+
+// cacheOrigin returns the scheme and host the upstream is told r is for:
+// those of X-Forwarded-Proto and X-Forwarded-Host when r comes from a
+// trusted proxy, r's own otherwise, as setForwarded sends them.
+func (p *Proxy) cacheOrigin(r *http.Request) (scheme, host string) {
+	scheme, host = "http", r.Host
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p.trusted(remoteIP(r.RemoteAddr)) {
+		if v := r.Header["X-Forwarded-Proto"]; len(v) > 0 {
+			scheme = v[0]
+		}
+		if v := r.Header["X-Forwarded-Host"]; len(v) > 0 {
+			host = v[0]
+		}
+	}
+	return scheme, host
+}
+
+// Close stops the Proxy's background work: the background revalidations
+// of its Cache (waiting for those in flight to end), and its idle
+// connections. Requests are still served afterwards, without starting
+// background revalidations.
+func (p *Proxy) Close() {
+	p.once.Do(p.init)
+	if p.cache != nil {
+		p.cache.Close()
+	}
+	p.CloseIdleConnections()
 }
 
 // forward sends r on through the pipeline's steps after the cache lookup.

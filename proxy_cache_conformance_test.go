@@ -677,16 +677,8 @@ func ccRun(t *testing.T, row ccRow) {
 	}
 }
 
-// ccClose waits for what the Proxy still does in the background, when it
-// has a Close.
-func ccClose(p *gateway.Proxy) {
-	switch c := any(p).(type) {
-	case interface{ Close() error }:
-		c.Close()
-	case interface{ Close() }:
-		c.Close()
-	}
-}
+// ccClose waits for what the Proxy still does in the background.
+func ccClose(p *gateway.Proxy) { p.Close() }
 
 // ccName names the request of s as failures show it: "GET /r".
 func ccName(s ccStep) string {

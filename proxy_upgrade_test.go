@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vivremotion/gateway/cache/store"
 )
 
 // Conformance tests of protocol upgrades (WebSocket and the like) through
@@ -102,11 +104,19 @@ func TestProxyUpgradeTunnels(t *testing.T) {
 		name     string
 		asked    string
 		answered string
+		cached   bool // the Proxy has a Cache: the upgrade passes through it
 	}
 	run := func(t *testing.T, tc testCase) {
 		t.Helper()
 		up := newUpstream(t, switcher(func(string) string { return tc.answered }, echoLines))
 		p := proxyTo(t, up.URL)
+		if tc.cached {
+			m, err := store.NewMemory(store.MemoryConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Cache = m
+		}
 		p.ModifyResponse = func(res *http.Response) error {
 			res.Header.Set("X-Modified", "yes")
 			return nil
@@ -147,6 +157,7 @@ func TestProxyUpgradeTunnels(t *testing.T) {
 		{name: "websocket", asked: "websocket", answered: "websocket"},
 		{name: "protocol names compare without case", asked: "WebSocket", answered: "websocket"},
 		{name: "other protocol", asked: "custom/1.0", answered: "custom/1.0"},
+		{name: "websocket through a cache", asked: "websocket", answered: "websocket", cached: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) { run(t, tc) })
 	}

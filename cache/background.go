@@ -10,11 +10,12 @@ import (
 // background (RFC 5861 3): a conditional GET goes through next, with r's
 // fields and context values but not its cancellation, bounded by
 // BackgroundTimeout, and what comes back updates or replaces e. At most one
-// revalidation per key runs at a time and at most MaxBackground in all;
-// when either bound is reached, or after Close, none is started.
+// revalidation per stored response (each variant its own) runs at a time,
+// and at most MaxBackground in all; when either bound is reached, or after
+// Close, none is started.
 func (h *Handler) revalidate(r *http.Request, l lookup, e *Entry, next http.Handler) {
 	h.mu.Lock()
-	if _, busy := h.revalidating[l.primary]; busy || h.closed {
+	if _, busy := h.revalidating[l.storageKey()]; busy || h.closed {
 		h.mu.Unlock()
 		return
 	}
@@ -24,7 +25,7 @@ func (h *Handler) revalidate(r *http.Request, l lookup, e *Entry, next http.Hand
 		h.mu.Unlock()
 		return
 	}
-	h.revalidating[l.primary] = struct{}{}
+	h.revalidating[l.storageKey()] = struct{}{}
 	h.bg.Add(1)
 	h.mu.Unlock()
 
@@ -48,7 +49,7 @@ func (h *Handler) revalidate(r *http.Request, l lookup, e *Entry, next http.Hand
 			stop()
 			cancel()
 			h.mu.Lock()
-			delete(h.revalidating, l.primary)
+			delete(h.revalidating, l.storageKey())
 			h.mu.Unlock()
 			<-h.bgSlots
 			h.bg.Done()

@@ -109,14 +109,22 @@ func Key(r *http.Request) string {
 // appendKey appends to dst the key of the request for method of r's
 // target: [Key] when method is r.Method.
 func appendKey(dst []byte, method string, r *http.Request) []byte {
+	return appendKeyAt(dst, method, schemeOf(r), r.Host, r.URL)
+}
+
+// appendKeyAt appends to dst the key of the request for method of u at
+// scheme and host.
+func appendKeyAt(dst []byte, method, scheme, host string, u *url.URL) []byte {
 	dst = append(dst, method...)
 	dst = append(dst, ' ')
-	dst = append(dst, schemeOf(r)...)
-	dst = append(dst, "://"...)
-	for i := range len(r.Host) {
-		dst = append(dst, lower(r.Host[i]))
+	for i := range len(scheme) {
+		dst = append(dst, lower(scheme[i]))
 	}
-	return appendRequestURI(dst, r.URL)
+	dst = append(dst, "://"...)
+	for i := range len(host) {
+		dst = append(dst, lower(host[i]))
+	}
+	return appendRequestURI(dst, u)
 }
 
 // appendRequestURI appends u.RequestURI() to dst without allocating.

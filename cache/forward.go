@@ -320,11 +320,14 @@ func (x *exchange) Write(p []byte) (int, error) {
 	return x.w.Write(p)
 }
 
-// Flush sends what was written so far to the client.
+// Flush sends what was written so far to the client. A response that
+// flushes is a stream, whose end may be far off: the requests waiting for
+// it go forward themselves at once.
 func (x *exchange) Flush() {
 	if x.status == 0 {
 		x.WriteHeader(http.StatusOK)
 	}
+	x.land()
 	if x.mode != pass || x.w == nil {
 		return
 	}
@@ -349,6 +352,11 @@ func (x *exchange) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err == nil {
 		x.hijacked, x.entry, x.body = true, nil, nil
 		x.land()
+		// next writes the response itself now, from Header: give it the
+		// fields set before the cache, as a head through x would have had.
+		for k, vs := range x.w.Header() {
+			x.header[k] = append(vs[:len(vs):len(vs)], x.header[k]...)
+		}
 	}
 	return c, rw, err
 }

@@ -64,6 +64,18 @@ type Config struct {
 	// hold up the others for long. Zero means 5 seconds; negative turns
 	// coalescing off.
 	CoalesceWait time.Duration
+	// Origin returns the scheme and host a request is for, as the handler
+	// behind the cache sees them; they begin its key, so that responses
+	// for different origins are never confused. Nil means the request's
+	// own: "https" when it arrived over TLS, "http" otherwise, and its
+	// Host. Behind a proxy that terminates TLS and says so in
+	// X-Forwarded-Proto, which the handler behind the cache reads (to
+	// redirect plain http, or to build links), return that scheme, or an
+	// http response would be served to https clients and the reverse. The
+	// gateway's Proxy sets it from the trusted X-Forwarded-Proto and
+	// X-Forwarded-Host it passes on. It is called for every request and
+	// must not allocate to keep hits free of allocations.
+	Origin func(r *http.Request) (scheme, host string)
 	// Logger receives a record for each background revalidation that
 	// fails. Nil means [slog.Default].
 	Logger *slog.Logger
@@ -102,8 +114,9 @@ const (
 // Concurrent misses of one key are coalesced: one request goes forward,
 // the others wait for its response and are served what it stored, or go
 // forward themselves as soon as its head shows it will not be stored.
-// Requests with Authorization are not looked up (their responses are
-// still stored when RFC 9111 3.5 allows). A response to an
+// Requests with Authorization or Upgrade are not looked up (their
+// responses are still stored when RFC 9111 3.5 allows), and a connection
+// next hijacks (a WebSocket) is left to it. A response to an
 // unsafe method (POST, PUT, DELETE, PATCH...) that is not an error removes
 // what is stored for its target and for a same-origin Location or
 // Content-Location ([Invalidates]), when the Store can Purge.
@@ -112,8 +125,7 @@ const (
 // ([Status]); those served from the store carry their Age. The member of
 // a forwarded response goes out with its head, so "stored" there says the
 // response is being stored: one of unknown length that then passes MaxBody,
-// or ends short, is not. Requests to switch protocols (Upgrade) pass
-// straight to next. Header values
+// or ends short, is not. Header values
 // of a response served from the store are shared with the store and other
 // requests: a handler or middleware after the Handler may replace them but
 // must not modify them in place.
@@ -126,6 +138,7 @@ type Handler struct {
 	maxBody   int64
 	bgTimeout time.Duration
 	wait      time.Duration // CoalesceWait; negative: no coalescing
+	origin    func(*http.Request) (scheme, host string)
 	logger    *slog.Logger
 
 	bgCtx    context.Context // canceled by Close
@@ -142,7 +155,7 @@ type Handler struct {
 
 	mu           sync.Mutex
 	flights      map[string]*flight  // misses in flight, by primary key
-	revalidating map[string]struct{} // keys with a background revalidation
+	revalidating map[string]struct{} // storage keys with a background revalidation
 	closed       bool
 }
 
@@ -166,6 +179,7 @@ func New(c Config) (*Handler, error) {
 		maxBody:   c.MaxBody,
 		bgTimeout: c.BackgroundTimeout,
 		wait:      c.CoalesceWait,
+		origin:    c.Origin,
 		logger:    c.Logger,
 	}
 	if h.wait == 0 {
@@ -235,19 +249,19 @@ func transient(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(
 // [Handler].
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	switch {
-	case len(r.Header["Upgrade"]) > 0:
-		next.ServeHTTP(w, r) // a protocol switch: nothing to cache
-		return
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:
 		h.serveOther(w, r, next)
 		return
-	case len(r.Header["Authorization"]) > 0:
-		h.forward(w, r, next, lookup{primary: Key(r)}, Decision{Action: Miss, Fwd: FwdBypass})
+	case len(r.Header["Authorization"]) > 0 || len(r.Header["Upgrade"]) > 0:
+		// Not looked up; the response is stored where RFC 9111 3.5
+		// allows, and a switch of protocols (101, then the connection
+		// hijacked) passes through.
+		h.forward(w, r, next, lookup{primary: string(h.appendKey(nil, r))}, Decision{Action: Miss, Fwd: FwdBypass})
 		return
 	}
 	kb := keyBufs.Get().(*keyBuf)
 	defer releaseKeyBuf(kb)
-	kb.b = appendKey(kb.b[:0], http.MethodGet, r) // a HEAD is answered by the GET
+	kb.b = h.appendKey(kb.b[:0], r)
 	l := h.lookup(r.Context(), kb, r)
 	now := time.Now()
 	d := h.policy.Decide(r, l.e, now)
@@ -269,6 +283,26 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		return
 	}
 	h.forward(w, r, next, l.keys(kb), d)
+}
+
+// appendKey appends to dst the primary key of r: that of a GET of its
+// target, since a HEAD is answered by the GET.
+func (h *Handler) appendKey(dst []byte, r *http.Request) []byte {
+	if h.origin == nil {
+		return appendKey(dst, http.MethodGet, r)
+	}
+	scheme, host := h.origin(r)
+	return appendKeyAt(dst, http.MethodGet, scheme, host, r.URL)
+}
+
+// invalidates lists what the response res to r invalidates
+// ([Invalidates]), at r's origin.
+func (h *Handler) invalidates(r *http.Request, res *http.Response) []string {
+	if h.origin == nil {
+		return Invalidates(r, res)
+	}
+	scheme, host := h.origin(r)
+	return invalidates(r, res, scheme, host)
 }
 
 // lookup is what a lookup found: the entry that may answer the request,

@@ -15,6 +15,12 @@ import (
 // forbids the others, against denial of service). It returns nil
 // otherwise.
 func Invalidates(req *http.Request, res *http.Response) []string {
+	return invalidates(req, res, schemeOf(req), req.Host)
+}
+
+// invalidates is [Invalidates] for a request whose target is at scheme
+// and host.
+func invalidates(req *http.Request, res *http.Response, scheme, host string) []string {
 	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 		return nil
@@ -22,7 +28,7 @@ func Invalidates(req *http.Request, res *http.Response) []string {
 	if res.StatusCode < 200 || res.StatusCode >= 400 {
 		return nil
 	}
-	target := &url.URL{Scheme: schemeOf(req), Host: strings.ToLower(req.Host), Path: req.URL.Path, RawPath: req.URL.RawPath, RawQuery: req.URL.RawQuery}
+	target := &url.URL{Scheme: strings.ToLower(scheme), Host: strings.ToLower(host), Path: req.URL.Path, RawPath: req.URL.RawPath, RawQuery: req.URL.RawQuery}
 	keys := invalidateURI(nil, target)
 	for _, f := range [...]string{"Location", "Content-Location"} {
 		v := res.Header.Get(f)

@@ -19,10 +19,24 @@ import (
 func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, age time.Duration, status []string) {
 	hdr := w.Header()
 	for k, vs := range e.Header {
-		hdr[k] = vs[:len(vs):len(vs)] // shared: an append must not reach the store's copy
+		switch {
+		case k == "Cache-Status":
+			// The members of the caches that handled the stored response,
+			// not this request.
+		case len(hdr[k]) == 0:
+			hdr[k] = vs[:len(vs):len(vs)] // shared: an append must not reach the store's copy
+		default:
+			// Set before the cache (CORS's Vary: Origin): kept, as on a
+			// miss.
+			hdr[k] = append(hdr[k][:len(hdr[k]):len(hdr[k])], vs...)
+		}
 	}
 	hdr["Age"] = ageValue(age)
-	hdr["Cache-Status"] = status
+	if cs := hdr["Cache-Status"]; len(cs) > 0 {
+		hdr["Cache-Status"] = append(cs[:len(cs):len(cs)], status...)
+	} else {
+		hdr["Cache-Status"] = status
+	}
 	if NotModified(r, e) {
 		// RFC 9110 15.4.5: the fields a 200 would carry that guide caches,
 		// not those that describe a body.
@@ -129,7 +143,7 @@ func (v *invalidator) WriteHeader(code int) {
 	v.wrote = true
 	hdr := v.w.Header()
 	ctx := context.WithoutCancel(v.r.Context())
-	for _, k := range Invalidates(v.r, &http.Response{StatusCode: code, Header: hdr}) {
+	for _, k := range v.h.invalidates(v.r, &http.Response{StatusCode: code, Header: hdr}) {
 		v.h.invalidate(ctx, k)
 	}
 	cs := hdr["Cache-Status"]

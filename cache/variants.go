@@ -41,6 +41,9 @@ func (h *Handler) put(ctx context.Context, primary string, r *http.Request, e *E
 		h.purge(ctx, primary)
 		return
 	}
+	// A store that fails this Get (Redis unreachable for a moment) makes
+	// a new index, and the variants stored under the old one become
+	// unreachable: hits are lost, never answers confused.
 	old, ok := h.store.Get(ctx, primary)
 	var index *Entry
 	if ok && old != nil && isIndex(old) && slices.Equal(old.Vary, e.Vary) && !e.Expires.After(old.Expires) {

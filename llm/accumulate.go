@@ -7,7 +7,7 @@ import "strings"
 // and for tests. Its zero value is ready to use.
 type Accumulator struct {
 	res   Response
-	parts []accPart
+	parts []*accPart // pointers: a part's builders must not be copied
 	err   *Error
 }
 
@@ -57,9 +57,9 @@ func (a *Accumulator) part(i int) *accPart {
 		i = 0
 	}
 	for len(a.parts) <= i {
-		a.parts = append(a.parts, accPart{})
+		a.parts = append(a.parts, &accPart{})
 	}
-	return &a.parts[i]
+	return a.parts[i]
 }
 
 // Response returns what the events added up to, and the error an
@@ -67,8 +67,7 @@ func (a *Accumulator) part(i int) *accPart {
 func (a *Accumulator) Response() (*Response, *Error) {
 	res := a.res
 	res.Message = Message{Role: RoleAssistant}
-	for i := range a.parts {
-		p := &a.parts[i]
+	for _, p := range a.parts {
 		if !p.started {
 			continue
 		}
