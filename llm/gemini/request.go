@@ -340,7 +340,11 @@ func decodeGenConfig(req *llm.Request, raw json.RawMessage) error {
 // and a request with no conversation are [*llm.Error]s of kind
 // [llm.ErrInvalidRequest].
 func EncodeRequest(req *llm.Request) ([]byte, []llm.Loss, error) {
-	e := encoder{fromGemini: req.ExtraFormat == llm.FormatGemini, names: map[string]string{}}
+	e := encoder{
+		native:     req.ExtraFormat == llm.FormatGemini || req.ExtraFormat == "",
+		fromGemini: req.ExtraFormat == llm.FormatGemini,
+		names:      map[string]string{},
+	}
 	var losses []llm.Loss
 	loss := func(field, reason string) { losses = append(losses, llm.Loss{Field: field, Reason: reason}) }
 	e.loss = loss
@@ -413,7 +417,7 @@ func EncodeRequest(req *llm.Request) ([]byte, []llm.Loss, error) {
 		out.Tools = append(out.Tools, map[string]any{"functionDeclarations": decls})
 	}
 	extra := req.Extra
-	if !e.fromGemini {
+	if !e.native {
 		for _, k := range sortedKeys(extra) {
 			loss(k, "no equivalent in gemini")
 		}
@@ -478,7 +482,8 @@ func EncodeRequest(req *llm.Request) ([]byte, []llm.Loss, error) {
 
 // encoder holds what encoding a conversation needs across messages.
 type encoder struct {
-	fromGemini bool              // req.ExtraFormat is gemini: ids, signatures and thinkingLevel are its own
+	native     bool              // req.ExtraFormat is gemini or "": signatures, call ids and Extra are sent
+	fromGemini bool              // req.ExtraFormat is gemini: its effort is a thinkingLevel
 	names      map[string]string // call id → function name, for results without a name
 	loss       func(field, reason string)
 }
@@ -497,7 +502,7 @@ func (e *encoder) parts(in []llm.Part, field string) ([]wirePart, error) {
 		e.cache(p, field, j)
 		var w wirePart
 		if p.Signature != "" {
-			if e.fromGemini {
+			if e.native {
 				w.ThoughtSignature = p.Signature
 			} else {
 				e.loss(pf+".signature", "signature not from gemini not sent")
@@ -528,7 +533,7 @@ func (e *encoder) parts(in []llm.Part, field string) ([]wirePart, error) {
 				return nil, invalid(pf+".tool_call.arguments", "%v", err)
 			}
 			w.FunctionCall = &wireCall{Name: tc.Name, Args: args}
-			if e.fromGemini && !isMadeUp(tc.ID) {
+			if e.native && !isMadeUp(tc.ID) {
 				w.FunctionCall.ID = tc.ID
 			}
 			if tc.ID != "" {
@@ -547,7 +552,7 @@ func (e *encoder) parts(in []llm.Part, field string) ([]wirePart, error) {
 				return nil, invalid(pf+".tool_result", "tool result for call %q: no earlier call of that id to name the function (gemini needs it)", tr.CallID)
 			}
 			w.FunctionResponse = &wireFuncResponse{Name: name, Response: e.resultObject(tr, pf)}
-			if e.fromGemini && !isMadeUp(tr.CallID) {
+			if e.native && !isMadeUp(tr.CallID) {
 				w.FunctionResponse.ID = tr.CallID
 			}
 		default:

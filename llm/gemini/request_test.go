@@ -355,7 +355,8 @@ func TestEncodeRequestEffortTable(t *testing.T) {
 }
 
 // TestEncodeRequestSignaturesAndIDs: signatures and call ids are sent only
-// when the request came from gemini, and made-up ids never.
+// when the request came from gemini (or from no format), and made-up ids
+// never.
 func TestEncodeRequestSignaturesAndIDs(t *testing.T) {
 	conv := func(format llm.Format, id string) *llm.Request {
 		return &llm.Request{ExtraFormat: format, Messages: []llm.Message{
@@ -375,7 +376,8 @@ func TestEncodeRequestSignaturesAndIDs(t *testing.T) {
 		{llm.FormatGemini, "fc-1", true, true},
 		{llm.FormatGemini, "call_3", true, false},
 		{llm.FormatAnthropic, "toolu_1", false, false},
-		{"", "fc-1", false, false},
+		{"", "fc-1", true, true}, // built by a program: taken as gemini's
+		{llm.FormatOpenAI, "call_Ab", false, false},
 	}
 	for _, r := range rows {
 		body, _, err := EncodeRequest(conv(r.format, r.id))
