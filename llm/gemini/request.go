@@ -120,7 +120,7 @@ func (d *decoder) message(c *wireContent, i int) (llm.Message, error) {
 	}
 	m.Parts = make([]llm.Part, 0, len(c.Parts))
 	for j := range c.Parts {
-		p, err := d.part(&c.Parts[j], m.Role)
+		p, err := d.part(&c.Parts[j])
 		if err != nil {
 			err.Param = fmt.Sprintf("contents[%d].parts[%d]%s", i, j, err.Param)
 			return m, err
@@ -131,7 +131,7 @@ func (d *decoder) message(c *wireContent, i int) (llm.Message, error) {
 }
 
 // part converts one part; an error's Param is the field within the part.
-func (d *decoder) part(p *wirePart, role llm.Role) (llm.Part, *llm.Error) {
+func (d *decoder) part(p *wirePart) (llm.Part, *llm.Error) {
 	out := llm.Part{Signature: p.ThoughtSignature}
 	switch {
 	case p.FunctionCall != nil:
@@ -186,7 +186,6 @@ func (d *decoder) part(p *wirePart, role llm.Role) (llm.Part, *llm.Error) {
 	default:
 		return out, invalid("", "part has no text, inlineData, fileData, functionCall or functionResponse")
 	}
-	_ = role
 	return out, nil
 }
 
@@ -746,7 +745,7 @@ func appendField(obj []byte, k string, v json.RawMessage) []byte {
 	if len(obj) > 1 {
 		obj = append(obj, ',')
 	}
-	obj = strconv.AppendQuote(obj, k)
+	obj = appendJSONString(obj, k)
 	obj = append(obj, ':')
 	obj = append(obj, v...)
 	return append(obj, '}')
