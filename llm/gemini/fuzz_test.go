@@ -50,3 +50,27 @@ func FuzzStream(f *testing.F) {
 		t.Fatal("stream does not end")
 	})
 }
+
+// FuzzResponse: whatever DecodeResponse accepts, EncodeResponse writes as
+// a response that decodes to the same message and finish reason.
+func FuzzResponse(f *testing.F) {
+	f.Add(readFixture(f, "response_tools.json"))
+	f.Add(readFixture(f, "response_blocked.json"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		res, err := DecodeResponse(body)
+		if err != nil {
+			return
+		}
+		out, _, err := EncodeResponse(res)
+		if err != nil {
+			return // arguments that are not an object cannot be written
+		}
+		back, err := DecodeResponse(out)
+		if err != nil {
+			t.Fatalf("DecodeResponse(EncodeResponse(...)) = %v for %s", err, out)
+		}
+		if len(back.Message.Parts) != len(res.Message.Parts) || back.FinishReason != res.FinishReason {
+			t.Errorf("re-decoded %d parts, %q; want %d, %q (%s from %s)", len(back.Message.Parts), back.FinishReason, len(res.Message.Parts), res.FinishReason, out, body)
+		}
+	})
+}
