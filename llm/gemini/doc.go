@@ -110,11 +110,9 @@
 //	|                                                 | response the text when it is a JSON object, else          |
 //	|                                                 | {"result": text}; IsError wraps it as {"error": ...};     |
 //	|                                                 | non-text parts of a result: loss                          |
-//	| tool call ids                                   | sent as functionCall.id / functionResponse.id only when   |
-//	|                                                 | the request is Gemini's (ExtraFormat gemini or "") and    |
-//	|                                                 | the id is not one this codec made up ("call_" and digits);|
-//	|                                                 | in responses and streams to a client, every id not made   |
-//	|                                                 | up. Without ids Gemini pairs calls and results by order   |
+//	| tool call ids                                   | functionCall.id / functionResponse.id, unless the id is   |
+//	|                                                 | one this codec made up ("call_" and digits), which is not |
+//	|                                                 | sent: Gemini then pairs calls and results by order        |
 //	| Signature                                       | thoughtSignature, only when the request (response) is     |
 //	|                                                 | Gemini's: ExtraFormat gemini, or "" for a request. A      |
 //	|                                                 | signature cannot be told apart by itself, so one of any   |

@@ -481,7 +481,7 @@ func EncodeRequest(req *llm.Request) ([]byte, []llm.Loss, error) {
 
 // encoder holds what encoding a conversation needs across messages.
 type encoder struct {
-	native     bool              // req.ExtraFormat is gemini or "": signatures, call ids and Extra are sent
+	native     bool              // req.ExtraFormat is gemini or "": signatures and Extra are sent
 	fromGemini bool              // req.ExtraFormat is gemini: its effort is a thinkingLevel
 	names      map[string]string // call id → function name, for results without a name
 	loss       func(field, reason string)
@@ -532,7 +532,7 @@ func (e *encoder) parts(in []llm.Part, field string) ([]wirePart, error) {
 				return nil, invalid(pf+".tool_call.arguments", "%v", err)
 			}
 			w.FunctionCall = &wireCall{Name: tc.Name, Args: args}
-			if e.native && !isMadeUp(tc.ID) {
+			if !isMadeUp(tc.ID) {
 				w.FunctionCall.ID = tc.ID
 			}
 			if tc.ID != "" {
@@ -551,7 +551,7 @@ func (e *encoder) parts(in []llm.Part, field string) ([]wirePart, error) {
 				return nil, invalid(pf+".tool_result", "tool result for call %q: no earlier call of that id to name the function (gemini needs it)", tr.CallID)
 			}
 			w.FunctionResponse = &wireFuncResponse{Name: name, Response: e.resultObject(tr, pf)}
-			if e.native && !isMadeUp(tr.CallID) {
+			if !isMadeUp(tr.CallID) {
 				w.FunctionResponse.ID = tr.CallID
 			}
 		default:

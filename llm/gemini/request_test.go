@@ -225,12 +225,12 @@ func TestEncodeRequestFromModel(t *testing.T) {
 	      {"fileData": {"mimeType": "image/png", "fileUri": "https://example.com/photos/sky.png?size=large"}}
 	    ]},
 	    {"role": "model", "parts": [
-	      {"functionCall": {"name": "locate", "args": {"photo": 1}}},
-	      {"functionCall": {"name": "get_weather", "args": {"city": "Nice"}}}
+	      {"functionCall": {"id": "call_Ab3", "name": "locate", "args": {"photo": 1}}},
+	      {"functionCall": {"id": "call_Cd4", "name": "get_weather", "args": {"city": "Nice"}}}
 	    ]},
 	    {"role": "user", "parts": [
-	      {"functionResponse": {"name": "locate", "response": {"result": "Marseille"}}},
-	      {"functionResponse": {"name": "get_weather", "response": {"temp": 21}}}
+	      {"functionResponse": {"id": "call_Ab3", "name": "locate", "response": {"result": "Marseille"}}},
+	      {"functionResponse": {"id": "call_Cd4", "name": "get_weather", "response": {"temp": 21}}}
 	    ]}
 	  ],
 	  "tools": [{"functionDeclarations": [
@@ -354,9 +354,9 @@ func TestEncodeRequestEffortTable(t *testing.T) {
 	}
 }
 
-// TestEncodeRequestSignaturesAndIDs: signatures and call ids are sent only
-// when the request came from gemini (or from no format), and made-up ids
-// never.
+// TestEncodeRequestSignaturesAndIDs: signatures are sent only when the
+// request came from gemini (or from no format); call ids whenever they
+// are not made up.
 func TestEncodeRequestSignaturesAndIDs(t *testing.T) {
 	conv := func(format llm.Format, id string) *llm.Request {
 		return &llm.Request{ExtraFormat: format, Messages: []llm.Message{
@@ -375,9 +375,9 @@ func TestEncodeRequestSignaturesAndIDs(t *testing.T) {
 	}{
 		{llm.FormatGemini, "fc-1", true, true},
 		{llm.FormatGemini, "call_3", true, false},
-		{llm.FormatAnthropic, "toolu_1", false, false},
+		{llm.FormatAnthropic, "toolu_1", false, true},
 		{"", "fc-1", true, true}, // built by a program: taken as gemini's
-		{llm.FormatOpenAI, "call_Ab", false, false},
+		{llm.FormatOpenAI, "call_Ab", false, true},
 	}
 	for _, r := range rows {
 		body, _, err := EncodeRequest(conv(r.format, r.id))
