@@ -154,7 +154,8 @@ func TestProviderStream(t *testing.T) {
 
 func TestProviderStreamCut(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Write(readFixture(t, "stream_cut.sse"))
+		// A cut stream that never named its model.
+		w.Write([]byte(strings.ReplaceAll(string(readFixture(t, "stream_cut.sse")), `"modelVersion": "gemini-2.5-flash",`, "")))
 	}))
 	defer srv.Close()
 	s, err := newProvider(t, srv.URL).Stream(context.Background(), chatRequest())
@@ -162,10 +163,13 @@ func TestProviderStreamCut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var last llm.Event
+	var start, last llm.Event
 	var usage *llm.Usage
 	for {
 		ev, err := s.Next()
+		if ev.Type == llm.EventStart {
+			start = ev
+		}
 		if err != nil {
 			if err != io.ErrUnexpectedEOF {
 				t.Errorf("final error = %v; want unexpected EOF", err)
@@ -177,7 +181,7 @@ func TestProviderStreamCut(t *testing.T) {
 		}
 		last = ev
 	}
-	if last.Type != llm.EventError || last.Err.Provider != "gemini" || usage == nil || usage.Source != llm.UsageCutShort {
+	if last.Type != llm.EventError || last.Err.Provider != "gemini" || usage == nil || usage.Source != llm.UsageCutShort || start.Model != "gemini-2.5-flash" {
 		t.Errorf("last event %+v, usage %+v; want an error from gemini and cut-short usage", last, usage)
 	}
 }
