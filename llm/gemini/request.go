@@ -321,7 +321,7 @@ func decodeGenConfig(req *llm.Request, raw json.RawMessage) error {
 	}
 	rest := make(map[string]json.RawMessage)
 	for k, v := range all {
-		if !genConfigKeys[k] || keepSchema && isSchemaKey(k) {
+		if !known(genConfigKeys, k) || keepSchema && isSchemaKey(k) {
 			rest[k] = v
 		}
 	}

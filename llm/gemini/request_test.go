@@ -118,6 +118,18 @@ func TestRequestRoundTripRows(t *testing.T) {
 	}
 }
 
+// TestDecodeRequestFieldCase: a generationConfig field in another case is
+// read (as encoding/json reads it) and not kept in Extra as well.
+func TestDecodeRequestFieldCase(t *testing.T) {
+	req, err := DecodeRequest([]byte(`{"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"Temperature":0.5}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Temperature == nil || *req.Temperature != 0.5 || req.Extra != nil {
+		t.Errorf("Temperature %v, Extra %s; want 0.5 and no Extra", req.Temperature, req.Extra)
+	}
+}
+
 func TestDecodeRequestFor(t *testing.T) {
 	req, err := DecodeRequestFor("models/gemini-2.5-flash", []byte(`{"contents":[{"parts":[{"text":"hi"}]}]}`))
 	if err != nil {

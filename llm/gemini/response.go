@@ -70,7 +70,7 @@ func DecodeResponse(body []byte) (*llm.Response, error) {
 	var cfields map[string]json.RawMessage
 	_ = json.Unmarshal(w.Candidates[0], &cfields)
 	for k := range cfields {
-		if candidateKeys[k] {
+		if known(candidateKeys, k) {
 			delete(cfields, k)
 		}
 	}
