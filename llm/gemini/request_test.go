@@ -276,6 +276,9 @@ func TestEncodeRequestLosses(t *testing.T) {
 		{"messages[1]", func(r *llm.Request) {
 			r.Messages = append(r.Messages, llm.Message{Role: llm.RoleSystem, Parts: []llm.Part{{Type: llm.PartText, Text: "late"}}})
 		}},
+		{"messages[0].parts[0]", func(r *llm.Request) {
+			r.Messages = append([]llm.Message{{Role: llm.RoleSystem, Parts: []llm.Part{{Type: llm.PartImage, Media: &llm.Media{URL: "https://x.test/a.png"}}}}}, r.Messages...)
+		}},
 		{"messages[0].parts[1].signature", func(r *llm.Request) {
 			r.Messages[0].Parts = append(r.Messages[0].Parts, llm.Part{Type: llm.PartReasoning, Text: "t", Signature: "anthropic-sig"})
 		}},
