@@ -179,7 +179,30 @@ func (p *Provider) Stream(ctx context.Context, req *llm.Request) (llm.Stream, er
 		e.Provider = p.name
 		return nil, e
 	}
-	return newStreamDecoder(resp.Body, losses), nil
+	return &namedStream{Stream: newStreamDecoder(resp.Body, losses), name: p.name}, nil
+}
+
+// namedStream names the provider on the errors of a stream, as on those
+// of its other calls.
+type namedStream struct {
+	llm.Stream
+	name string
+}
+
+func (s *namedStream) Next() (llm.Event, error) {
+	ev, err := s.Stream.Next()
+	if ev.Type == llm.EventError && ev.Err != nil && ev.Err.Provider == "" {
+		e := *ev.Err
+		e.Provider = s.name
+		ev.Err = &e
+	}
+	var le *llm.Error
+	if errors.As(err, &le) && le.Provider == "" {
+		e := *le
+		e.Provider = s.name
+		err = &e
+	}
+	return ev, err
 }
 
 // Forward sends body, a messages request in Anthropic's format, as it is,

@@ -186,19 +186,23 @@ func (p *Provider) Stream(ctx context.Context, req *llm.Request) (llm.Stream, er
 		}
 		return nil, p.providerError(resp, b)
 	}
-	return &providerStream{streamDecoder: newStreamDecoder(resp.Body, losses), name: p.name}, nil
+	return &providerStream{streamDecoder: newStreamDecoder(resp.Body, losses), name: p.name, model: req.Model}, nil
 }
 
-// providerStream sets the provider's name on the errors of its stream.
+// providerStream sets the provider's name on the errors of its stream,
+// and the model asked for on its start when Gemini gave no modelVersion.
 type providerStream struct {
 	*streamDecoder
-	name string
+	name, model string
 }
 
 func (s *providerStream) Next() (llm.Event, error) {
 	ev, err := s.streamDecoder.Next()
 	if ev.Err != nil {
 		ev.Err.Provider = s.name
+	}
+	if ev.Type == llm.EventStart && ev.Model == "" {
+		ev.Model = s.model
 	}
 	return ev, err
 }

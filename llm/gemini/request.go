@@ -120,7 +120,7 @@ func (d *decoder) message(c *wireContent, i int) (llm.Message, error) {
 	}
 	m.Parts = make([]llm.Part, 0, len(c.Parts))
 	for j := range c.Parts {
-		p, err := d.part(&c.Parts[j], m.Role)
+		p, err := d.part(&c.Parts[j])
 		if err != nil {
 			err.Param = fmt.Sprintf("contents[%d].parts[%d]%s", i, j, err.Param)
 			return m, err
@@ -131,7 +131,7 @@ func (d *decoder) message(c *wireContent, i int) (llm.Message, error) {
 }
 
 // part converts one part; an error's Param is the field within the part.
-func (d *decoder) part(p *wirePart, role llm.Role) (llm.Part, *llm.Error) {
+func (d *decoder) part(p *wirePart) (llm.Part, *llm.Error) {
 	out := llm.Part{Signature: p.ThoughtSignature}
 	switch {
 	case p.FunctionCall != nil:
@@ -186,7 +186,6 @@ func (d *decoder) part(p *wirePart, role llm.Role) (llm.Part, *llm.Error) {
 	default:
 		return out, invalid("", "part has no text, inlineData, fileData, functionCall or functionResponse")
 	}
-	_ = role
 	return out, nil
 }
 
@@ -322,7 +321,7 @@ func decodeGenConfig(req *llm.Request, raw json.RawMessage) error {
 	}
 	rest := make(map[string]json.RawMessage)
 	for k, v := range all {
-		if !genConfigKeys[k] || keepSchema && isSchemaKey(k) {
+		if !known(genConfigKeys, k) || keepSchema && isSchemaKey(k) {
 			rest[k] = v
 		}
 	}
@@ -340,7 +339,11 @@ func decodeGenConfig(req *llm.Request, raw json.RawMessage) error {
 // and a request with no conversation are [*llm.Error]s of kind
 // [llm.ErrInvalidRequest].
 func EncodeRequest(req *llm.Request) ([]byte, []llm.Loss, error) {
-	e := encoder{fromGemini: req.ExtraFormat == llm.FormatGemini, names: map[string]string{}}
+	e := encoder{
+		native:     req.ExtraFormat == llm.FormatGemini || req.ExtraFormat == "",
+		fromGemini: req.ExtraFormat == llm.FormatGemini,
+		names:      map[string]string{},
+	}
 	var losses []llm.Loss
 	loss := func(field, reason string) { losses = append(losses, llm.Loss{Field: field, Reason: reason}) }
 	e.loss = loss
@@ -413,7 +416,7 @@ func EncodeRequest(req *llm.Request) ([]byte, []llm.Loss, error) {
 		out.Tools = append(out.Tools, map[string]any{"functionDeclarations": decls})
 	}
 	extra := req.Extra
-	if !e.fromGemini {
+	if !e.native {
 		for _, k := range sortedKeys(extra) {
 			loss(k, "no equivalent in gemini")
 		}
@@ -478,7 +481,8 @@ func EncodeRequest(req *llm.Request) ([]byte, []llm.Loss, error) {
 
 // encoder holds what encoding a conversation needs across messages.
 type encoder struct {
-	fromGemini bool              // req.ExtraFormat is gemini: ids, signatures and thinkingLevel are its own
+	native     bool              // req.ExtraFormat is gemini or "": signatures and Extra are sent
+	fromGemini bool              // req.ExtraFormat is gemini: its effort is a thinkingLevel
 	names      map[string]string // call id → function name, for results without a name
 	loss       func(field, reason string)
 }
@@ -497,7 +501,7 @@ func (e *encoder) parts(in []llm.Part, field string) ([]wirePart, error) {
 		e.cache(p, field, j)
 		var w wirePart
 		if p.Signature != "" {
-			if e.fromGemini {
+			if e.native {
 				w.ThoughtSignature = p.Signature
 			} else {
 				e.loss(pf+".signature", "signature not from gemini not sent")
@@ -528,7 +532,7 @@ func (e *encoder) parts(in []llm.Part, field string) ([]wirePart, error) {
 				return nil, invalid(pf+".tool_call.arguments", "%v", err)
 			}
 			w.FunctionCall = &wireCall{Name: tc.Name, Args: args}
-			if e.fromGemini && !isMadeUp(tc.ID) {
+			if !isMadeUp(tc.ID) {
 				w.FunctionCall.ID = tc.ID
 			}
 			if tc.ID != "" {
@@ -547,7 +551,7 @@ func (e *encoder) parts(in []llm.Part, field string) ([]wirePart, error) {
 				return nil, invalid(pf+".tool_result", "tool result for call %q: no earlier call of that id to name the function (gemini needs it)", tr.CallID)
 			}
 			w.FunctionResponse = &wireFuncResponse{Name: name, Response: e.resultObject(tr, pf)}
-			if e.fromGemini && !isMadeUp(tr.CallID) {
+			if !isMadeUp(tr.CallID) {
 				w.FunctionResponse.ID = tr.CallID
 			}
 		default:
@@ -741,7 +745,7 @@ func appendField(obj []byte, k string, v json.RawMessage) []byte {
 	if len(obj) > 1 {
 		obj = append(obj, ',')
 	}
-	obj = strconv.AppendQuote(obj, k)
+	obj = appendJSONString(obj, k)
 	obj = append(obj, ':')
 	obj = append(obj, v...)
 	return append(obj, '}')

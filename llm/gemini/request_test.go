@@ -118,6 +118,18 @@ func TestRequestRoundTripRows(t *testing.T) {
 	}
 }
 
+// TestDecodeRequestFieldCase: a generationConfig field in another case is
+// read (as encoding/json reads it) and not kept in Extra as well.
+func TestDecodeRequestFieldCase(t *testing.T) {
+	req, err := DecodeRequest([]byte(`{"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"Temperature":0.5}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Temperature == nil || *req.Temperature != 0.5 || req.Extra != nil {
+		t.Errorf("Temperature %v, Extra %s; want 0.5 and no Extra", req.Temperature, req.Extra)
+	}
+}
+
 func TestDecodeRequestFor(t *testing.T) {
 	req, err := DecodeRequestFor("models/gemini-2.5-flash", []byte(`{"contents":[{"parts":[{"text":"hi"}]}]}`))
 	if err != nil {
@@ -225,12 +237,12 @@ func TestEncodeRequestFromModel(t *testing.T) {
 	      {"fileData": {"mimeType": "image/png", "fileUri": "https://example.com/photos/sky.png?size=large"}}
 	    ]},
 	    {"role": "model", "parts": [
-	      {"functionCall": {"name": "locate", "args": {"photo": 1}}},
-	      {"functionCall": {"name": "get_weather", "args": {"city": "Nice"}}}
+	      {"functionCall": {"id": "call_Ab3", "name": "locate", "args": {"photo": 1}}},
+	      {"functionCall": {"id": "call_Cd4", "name": "get_weather", "args": {"city": "Nice"}}}
 	    ]},
 	    {"role": "user", "parts": [
-	      {"functionResponse": {"name": "locate", "response": {"result": "Marseille"}}},
-	      {"functionResponse": {"name": "get_weather", "response": {"temp": 21}}}
+	      {"functionResponse": {"id": "call_Ab3", "name": "locate", "response": {"result": "Marseille"}}},
+	      {"functionResponse": {"id": "call_Cd4", "name": "get_weather", "response": {"temp": 21}}}
 	    ]}
 	  ],
 	  "tools": [{"functionDeclarations": [
@@ -263,6 +275,9 @@ func TestEncodeRequestLosses(t *testing.T) {
 		{"messages[0].name", func(r *llm.Request) { r.Messages[0].Name = "ann" }},
 		{"messages[1]", func(r *llm.Request) {
 			r.Messages = append(r.Messages, llm.Message{Role: llm.RoleSystem, Parts: []llm.Part{{Type: llm.PartText, Text: "late"}}})
+		}},
+		{"messages[0].parts[0]", func(r *llm.Request) {
+			r.Messages = append([]llm.Message{{Role: llm.RoleSystem, Parts: []llm.Part{{Type: llm.PartImage, Media: &llm.Media{URL: "https://x.test/a.png"}}}}}, r.Messages...)
 		}},
 		{"messages[0].parts[1].signature", func(r *llm.Request) {
 			r.Messages[0].Parts = append(r.Messages[0].Parts, llm.Part{Type: llm.PartReasoning, Text: "t", Signature: "anthropic-sig"})
@@ -354,8 +369,9 @@ func TestEncodeRequestEffortTable(t *testing.T) {
 	}
 }
 
-// TestEncodeRequestSignaturesAndIDs: signatures and call ids are sent only
-// when the request came from gemini, and made-up ids never.
+// TestEncodeRequestSignaturesAndIDs: signatures are sent only when the
+// request came from gemini (or from no format); call ids whenever they
+// are not made up.
 func TestEncodeRequestSignaturesAndIDs(t *testing.T) {
 	conv := func(format llm.Format, id string) *llm.Request {
 		return &llm.Request{ExtraFormat: format, Messages: []llm.Message{
@@ -374,8 +390,9 @@ func TestEncodeRequestSignaturesAndIDs(t *testing.T) {
 	}{
 		{llm.FormatGemini, "fc-1", true, true},
 		{llm.FormatGemini, "call_3", true, false},
-		{llm.FormatAnthropic, "toolu_1", false, false},
-		{"", "fc-1", false, false},
+		{llm.FormatAnthropic, "toolu_1", false, true},
+		{"", "fc-1", true, true}, // built by a program: taken as gemini's
+		{llm.FormatOpenAI, "call_Ab", false, true},
 	}
 	for _, r := range rows {
 		body, _, err := EncodeRequest(conv(r.format, r.id))

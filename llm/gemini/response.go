@@ -70,7 +70,7 @@ func DecodeResponse(body []byte) (*llm.Response, error) {
 	var cfields map[string]json.RawMessage
 	_ = json.Unmarshal(w.Candidates[0], &cfields)
 	for k := range cfields {
-		if candidateKeys[k] {
+		if known(candidateKeys, k) {
 			delete(cfields, k)
 		}
 	}
@@ -253,8 +253,15 @@ func EncodeResponse(res *llm.Response) ([]byte, []llm.Loss, error) {
 		}
 		extra = nil
 	}
-	_, blocked := extra["promptFeedback"]
-	if len(parts) > 0 || !blocked {
+	// A prompt blocked before any candidate is written back as it came.
+	blocked := false
+	if raw, ok := extra["promptFeedback"]; ok && len(parts) == 0 && res.FinishReason == llm.FinishContentFilter {
+		var pf struct {
+			BlockReason string `json:"blockReason"`
+		}
+		blocked = json.Unmarshal(raw, &pf) == nil && pf.BlockReason != "" && pf.BlockReason == res.RawFinishReason
+	}
+	if !blocked {
 		word, exact := finishWord(res.FinishReason, res.RawFinishReason)
 		if !exact {
 			loss("finish_reason", string(res.FinishReason)+" sent as "+word)

@@ -119,7 +119,7 @@ func (e *StreamEncoder) Close(err error) error {
 			e.loss("finish_reason", string(e.finish)+" sent as "+word)
 		}
 		b = append(b, `"finishReason":`...)
-		b = strconv.AppendQuote(b, word)
+		b = appendJSONString(b, word)
 		b = append(b, ',')
 	}
 	b = append(b, `"index":0}]`...)

@@ -54,7 +54,7 @@ func (s *UsageScanner) Usage() (llm.Usage, bool) {
 
 // scanUsage finds the usageMetadata object in data and reads its counts.
 func scanUsage(data []byte) (llm.Usage, bool) {
-	i := bytes.LastIndex(data, usageKey)
+	i := bytes.Index(data, usageKey)
 	if i < 0 {
 		return llm.Usage{}, false
 	}

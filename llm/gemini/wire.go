@@ -1,6 +1,9 @@
 package gemini
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // The JSON shapes of the Gemini API, as far as the codec reads and writes
 // them. Fields the model has no place for are read through raw maps
@@ -126,4 +129,19 @@ type wireErrorBody struct {
 	Message string            `json:"message"`
 	Status  string            `json:"status,omitempty"`
 	Details []json.RawMessage `json:"details,omitempty"`
+}
+
+// known reports whether k names one of keys, in any case: encoding/json
+// matches struct fields without regard to case, so such a key has been
+// read into the model and must not also be kept in Extra.
+func known(keys map[string]bool, k string) bool {
+	if keys[k] {
+		return true
+	}
+	for key := range keys {
+		if strings.EqualFold(key, k) {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package ingress
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,20 +23,37 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request, f clientFormat) {
 		h.fail(w, r, f, err)
 		return
 	}
+	// The model and whether to stream decide the route; the rest is
+	// decoded only when the request is translated.
+	var head struct {
+		Model  string `json:"model"`
+		Stream bool   `json:"stream"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil {
+		if _, derr := f.decode(body); derr != nil {
+			err = derr // the codec's own words for it
+		}
+		h.fail(w, r, f, &llm.Error{Kind: llm.ErrInvalidRequest, Message: "the request body is not valid JSON: " + err.Error()})
+		return
+	}
+	rt, ok := h.router.Route(head.Model)
+	if !ok {
+		if _, derr := f.decode(body); derr != nil && head.Model == "" {
+			h.fail(w, r, f, derr)
+			return
+		}
+		h.fail(w, r, f, unknownModel(head.Model))
+		return
+	}
+	u := Usage{Model: head.Model, Upstream: rt.UpstreamModel(), Provider: rt.Provider.Name(), Stream: head.Stream}
+	if pt, ok := rt.Provider.(llm.Passthrough); ok && pt.Format() == f.format() {
+		u.Passthrough = true
+		h.passthrough(w, r, f, pt, llm.OpChat, body, head.Model, head.Stream, &u)
+		return
+	}
 	req, err := f.decode(body)
 	if err != nil {
 		h.fail(w, r, f, err)
-		return
-	}
-	rt, ok := h.router.Route(req.Model)
-	if !ok {
-		h.fail(w, r, f, unknownModel(req.Model))
-		return
-	}
-	u := Usage{Model: req.Model, Upstream: rt.UpstreamModel(), Provider: rt.Provider.Name(), Stream: req.Stream}
-	if pt, ok := rt.Provider.(llm.Passthrough); ok && pt.Format() == f.format() {
-		u.Passthrough = true
-		h.passthrough(w, r, f, pt, llm.OpChat, body, req.Model, req.Stream, &u)
 		return
 	}
 	req.Model = u.Upstream
@@ -100,10 +118,14 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, f clientFormat,
 	h.reportLosses(w, r, losses)
 	w.WriteHeader(http.StatusOK)
 	var last *llm.Usage
+	failed := false // an EventError came: the usage is of a stream cut short
 	ev := first
 	for {
 		if ev.Type == llm.EventStart {
 			ev.Model = u.Model
+		}
+		if ev.Type == llm.EventError {
+			failed = true
 		}
 		if ev.Type == llm.EventUsage && ev.Usage != nil {
 			usage := *ev.Usage
@@ -129,9 +151,19 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, f clientFormat,
 		cerr = e
 	}
 	enc.Close(cerr)
+	// What the client's format could not carry of the events is known
+	// only now, after the head: it goes in a trailer, and in the log.
+	if ls := enc.Losses(); len(ls) > 0 {
+		fields := lossFields(ls)
+		w.Header().Set(http.TrailerPrefix+"Gateway-Loss", strings.Join(fields, ", "))
+		for _, l := range ls {
+			h.logger.LogAttrs(r.Context(), slog.LevelDebug, "ingress: translation loss",
+				slog.String("field", l.Field), slog.String("reason", l.Reason))
+		}
+	}
 	if last != nil {
 		u.Usage = *last
-		if err != nil {
+		if err != nil || failed {
 			u.Usage.Source = llm.UsageCutShort
 		}
 	} else {
@@ -182,15 +214,21 @@ func (s *replayed) Close() error { return nil }
 // with the model renamed to the route's upstream name, and copies the
 // answer back, reading only its usage.
 func (h *Handler) passthrough(w http.ResponseWriter, r *http.Request, f clientFormat, pt llm.Passthrough, op llm.Operation, body []byte, model string, stream bool, u *Usage) {
-	if u.Upstream != model {
-		var err error
-		if body, err = f.setModel(body, u.Upstream); err != nil {
-			h.fail(w, r, f, &llm.Error{Kind: llm.ErrInvalidRequest, Param: "model", Message: err.Error()})
-			return
-		}
+	// Also when the name stays: setModel refuses a body that names the
+	// model twice, which would route by one and be served by the other.
+	body, err := f.setModel(body, u.Upstream)
+	if err != nil {
+		h.fail(w, r, f, err)
+		return
 	}
 	p := pt.(llm.Provider)
 	res, err := pt.Forward(r.Context(), op, u.Upstream, body, stream)
+	if err == nil && (res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden) {
+		// The gateway's own credentials were refused: not the client's
+		// to see (the message may quote part of the key).
+		res.Body.Close()
+		err = &llm.Error{Kind: llm.KindOf(res.StatusCode), Status: res.StatusCode, Message: "refused by the provider"}
+	}
 	if err != nil {
 		h.fail(w, r, f, h.providerError(p, err))
 		return
@@ -233,6 +271,14 @@ func (h *Handler) passthrough(w http.ResponseWriter, r *http.Request, f clientFo
 		}
 		scan.Scan(ev)
 	}
+	if !errors.Is(rerr, io.EOF) && !tee.failed {
+		// The parser gave up (an event over its bound, or malformed): the
+		// rest still goes to the client, unread.
+		_, rerr = io.Copy(io.Discard, tee)
+		if rerr == nil {
+			rerr = io.ErrUnexpectedEOF // usage unknown past the parser's end
+		}
+	}
 	usage, ok := scan.Usage()
 	u.Usage = usage
 	if !ok || !errors.Is(rerr, io.EOF) {
@@ -245,33 +291,34 @@ func (h *Handler) passthrough(w http.ResponseWriter, r *http.Request, f clientFo
 // that a passed-through stream reaches the client unchanged, each piece as
 // it comes, while a parser reads the same bytes for usage.
 type flushingTee struct {
-	r  io.Reader
-	w  io.Writer
-	rc *http.ResponseController
+	r      io.Reader
+	w      io.Writer
+	rc     *http.ResponseController
+	failed bool // a write to the client failed: it is gone
 }
 
 func (t *flushingTee) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
 	if n > 0 {
 		if _, werr := t.w.Write(p[:n]); werr != nil {
-			return n, werr // the client is gone
+			t.failed = true
+			return n, werr
 		}
 		t.rc.Flush()
 	}
 	return n, err
 }
 
-// copyHeader copies a provider's response fields to the client's, but not
-// those of the connection, the length (set again), or cookies (the
-// provider's, not the client's).
+// copyHeader copies to the client's header the fields of a provider's
+// response that describe it: its type, the request ids that support asks
+// for, and when to retry. Others stay behind: they describe the gateway's
+// account with the provider (organization, project, its rate limits),
+// its connection, or set its cookies.
 func copyHeader(dst, src http.Header) {
-	for k, vs := range src {
-		switch k {
-		case "Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
-			"Content-Length", "Set-Cookie", "Alt-Svc":
-			continue
+	for _, k := range [...]string{"Content-Type", "Retry-After", "Retry-After-Ms", "X-Request-Id", "Request-Id", "Openai-Processing-Ms"} {
+		if vs := src[k]; len(vs) > 0 {
+			dst[k] = vs
 		}
-		dst[k] = vs
 	}
 }
 
@@ -302,7 +349,14 @@ func asLLMError(p llm.Provider, err error) *llm.Error {
 		if e.Provider == "" && p != nil {
 			c := *e
 			c.Provider = p.Name()
-			return &c
+			e = &c
+		}
+		if e.Provider != "" && (e.Kind == llm.ErrAuthentication || e.Kind == llm.ErrPermission) {
+			// The provider refused the gateway's credentials, not the
+			// client's: a fault of the gateway, whose message (which may
+			// quote part of the key) stays in its log.
+			return &llm.Error{Kind: llm.ErrServer, Status: http.StatusBadGateway, Provider: e.Provider,
+				Message: "the provider " + strconv.Quote(e.Provider) + " refused the gateway's credentials"}
 		}
 		return e
 	}
@@ -347,15 +401,22 @@ func (h *Handler) reportLosses(w http.ResponseWriter, r *http.Request, losses []
 	if len(losses) == 0 {
 		return
 	}
+	for _, l := range losses {
+		h.logger.LogAttrs(r.Context(), slog.LevelDebug, "ingress: translation loss",
+			slog.String("field", l.Field), slog.String("reason", l.Reason))
+	}
+	w.Header().Set("Gateway-Loss", strings.Join(lossFields(losses), ", "))
+}
+
+// lossFields returns the distinct fields of losses, fit for a header.
+func lossFields(losses []llm.Loss) []string {
 	fields := make([]string, 0, len(losses))
 	for _, l := range losses {
 		if f := headerSafe(l.Field); f != "" && !contains(fields, f) {
 			fields = append(fields, f)
 		}
-		h.logger.LogAttrs(r.Context(), slog.LevelDebug, "ingress: translation loss",
-			slog.String("field", l.Field), slog.String("reason", l.Reason))
 	}
-	w.Header().Set("Gateway-Loss", strings.Join(fields, ", "))
+	return fields
 }
 
 func contains(s []string, v string) bool {

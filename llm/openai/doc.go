@@ -106,10 +106,12 @@
 //
 // # Performance
 //
-// Writing a stream chunk and scanning a passed-through chunk for usage
-// allocate nothing (TestStreamEncodeAllocs, TestUsageScannerAllocs);
-// decoding goes through encoding/json, about 11 allocations per streamed
-// chunk. See the benchmarks in bench_test.go.
+// Writing a stream chunk (about 55 ns) and scanning a passed-through
+// chunk for usage (about 60 ns) allocate nothing (TestStreamEncodeAllocs,
+// TestUsageScannerAllocs). Decoding goes through encoding/json: about
+// 2.3 µs and 9 allocations per streamed chunk, 5 µs to encode and 16 µs
+// to decode a typical 1 KB request (its top level is walked once by hand,
+// to keep unknown fields in Extra, and each known field decoded). See the benchmarks in bench_test.go.
 //
 // # Security
 //

@@ -184,10 +184,10 @@ func encodeMessages(ms []llm.Message, compatible bool) ([]wireMessage, []llm.Los
 	var ls []llm.Loss
 	for i := range ms {
 		m := &ms[i]
-		path := "messages[" + strconv.Itoa(i) + "]"
 		switch m.Role {
 		case llm.RoleSystem, llm.RoleDeveloper, llm.RoleUser, llm.RoleAssistant, llm.RoleTool:
 		default:
+			path := messagePath(i)
 			return nil, nil, invalid(path+".role", "%s.role %q is unknown", path, m.Role)
 		}
 		// Tool results become tool messages, before the rest of the turn.
@@ -200,13 +200,12 @@ func encodeMessages(ms []llm.Message, compatible bool) ([]wireMessage, []llm.Los
 		var hasReasoning, hasRefusal bool
 		for j := range m.Parts {
 			p := &m.Parts[j]
-			pp := fmt.Sprintf("%s.parts[%d]", path, j)
 			if p.Cache != nil {
-				ls = append(ls, llm.Loss{Field: pp + ".cache", Reason: "no prompt-cache hints in openai"})
+				ls = append(ls, llm.Loss{Field: partPath(i, j) + ".cache", Reason: "no prompt-cache hints in openai"})
 			}
 			switch p.Type {
 			case llm.PartToolResult:
-				tm, tls := encodeToolResult(p.ToolResult, pp)
+				tm, tls := encodeToolResult(p.ToolResult, i, j)
 				ls = append(ls, tls...)
 				out = append(out, tm)
 				continue
@@ -218,7 +217,7 @@ func encodeMessages(ms []llm.Message, compatible bool) ([]wireMessage, []llm.Los
 			case (p.Type == llm.PartImage || p.Type == llm.PartFile) && (m.Role == llm.RoleUser || m.Role == llm.RoleTool):
 				cp, err := encodeMedia(p)
 				if err != nil {
-					ls = append(ls, llm.Loss{Field: pp, Reason: err.Error()})
+					ls = append(ls, llm.Loss{Field: partPath(i, j), Reason: err.Error()})
 					continue
 				}
 				content = append(content, cp)
@@ -226,7 +225,7 @@ func encodeMessages(ms []llm.Message, compatible bool) ([]wireMessage, []llm.Los
 				reasoning += p.Text
 				hasReasoning = true
 			case p.Type == llm.PartReasoning && m.Role == llm.RoleAssistant:
-				ls = append(ls, llm.Loss{Field: pp, Reason: "signed reasoning has no place in openai"})
+				ls = append(ls, llm.Loss{Field: partPath(i, j), Reason: "signed reasoning has no place in openai"})
 			case p.Type == llm.PartRefusal && m.Role == llm.RoleAssistant:
 				refusal += p.Text
 				hasRefusal = true
@@ -237,7 +236,7 @@ func encodeMessages(ms []llm.Message, compatible bool) ([]wireMessage, []llm.Los
 				}
 				wm.ToolCalls = append(wm.ToolCalls, wireToolCall{ID: p.ToolCall.ID, Type: "function", Function: wireFunction{Name: p.ToolCall.Name, Arguments: args}})
 			default:
-				ls = append(ls, llm.Loss{Field: pp, Reason: fmt.Sprintf("a %s part has no place in an openai %s message", p.Type, m.Role)})
+				ls = append(ls, llm.Loss{Field: partPath(i, j), Reason: fmt.Sprintf("a %s part has no place in an openai %s message", p.Type, m.Role)})
 			}
 		}
 		if hasReasoning {
@@ -255,7 +254,7 @@ func encodeMessages(ms []llm.Message, compatible bool) ([]wireMessage, []llm.Los
 			wm.Content = marshalContent(content)
 		}
 		if m.Role == llm.RoleTool {
-			ls = append(ls, llm.Loss{Field: path, Reason: "a tool message without a tool result: sent as a user message"})
+			ls = append(ls, llm.Loss{Field: messagePath(i), Reason: "a tool message without a tool result: sent as a user message"})
 			wm.Role = "user"
 		}
 		out = append(out, wm)
@@ -277,22 +276,22 @@ func marshalContent(content []wireContentPart) json.RawMessage {
 	return b
 }
 
-func encodeToolResult(r *llm.ToolResult, path string) (wireMessage, []llm.Loss) {
+func encodeToolResult(r *llm.ToolResult, i, j int) (wireMessage, []llm.Loss) {
 	var ls []llm.Loss
 	if r == nil {
-		return wireMessage{Role: "tool", Content: json.RawMessage(`""`)}, []llm.Loss{{Field: path, Reason: "empty tool result"}}
+		return wireMessage{Role: "tool", Content: json.RawMessage(`""`)}, []llm.Loss{{Field: partPath(i, j), Reason: "empty tool result"}}
 	}
 	if r.IsError {
-		ls = append(ls, llm.Loss{Field: path + ".is_error", Reason: "no error flag on openai tool messages"})
+		ls = append(ls, llm.Loss{Field: partPath(i, j) + ".is_error", Reason: "no error flag on openai tool messages"})
 	}
 	var content []wireContentPart
-	for j := range r.Parts {
-		p := &r.Parts[j]
+	for k := range r.Parts {
+		p := &r.Parts[k]
 		if p.Type == llm.PartText {
 			content = append(content, wireContentPart{Type: "text", Text: &p.Text})
 			continue
 		}
-		ls = append(ls, llm.Loss{Field: fmt.Sprintf("%s.parts[%d]", path, j), Reason: fmt.Sprintf("openai tool messages hold text only, not %s", p.Type)})
+		ls = append(ls, llm.Loss{Field: fmt.Sprintf("%s.parts[%d]", partPath(i, j), k), Reason: fmt.Sprintf("openai tool messages hold text only, not %s", p.Type)})
 	}
 	wm := wireMessage{Role: "tool", ToolCallID: r.CallID, Content: marshalContent(content)}
 	if wm.Content == nil {
@@ -337,3 +336,9 @@ func encodeMedia(p *llm.Part) (wireContentPart, error) {
 func isHTTPURL(u string) bool {
 	return len(u) > 7 && (u[:7] == "http://" || (len(u) > 8 && u[:8] == "https://")) || (len(u) > 5 && u[:5] == "gs://")
 }
+
+// messagePath and partPath name a message and a part in losses; made
+// only when there is a loss to report.
+func messagePath(i int) string { return "messages[" + strconv.Itoa(i) + "]" }
+
+func partPath(i, j int) string { return messagePath(i) + ".parts[" + strconv.Itoa(j) + "]" }

@@ -469,3 +469,30 @@ func TestConstructorErrors(t *testing.T) {
 		t.Errorf("New changed the caller's Header: %v", h)
 	}
 }
+
+// endlessTransport answers 200 with a body that never ends.
+type endlessTransport struct{}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	return len(p), nil
+}
+
+func (endlessTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(zeros{}), Request: r}, nil
+}
+
+// TestProviderBodyBound: a response body is read up to 32 MiB, never
+// without end.
+func TestProviderBodyBound(t *testing.T) {
+	p, _ := openai.New(openai.Config{APIKey: "k", Transport: endlessTransport{}})
+	_, err := p.Chat(context.Background(), chatReq())
+	var e *llm.Error
+	if !errors.As(err, &e) || e.Kind != llm.ErrServer || !strings.Contains(e.Message, "32 MiB") {
+		t.Errorf("Chat with an endless body = %v; want ErrServer about the bound", err)
+	}
+}

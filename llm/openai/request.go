@@ -24,16 +24,15 @@ func invalid(param, format string, args ...any) *llm.Error {
 // a field of the wrong type and a missing model or messages are an
 // [*llm.Error] of kind [llm.ErrInvalidRequest] naming the field in Param.
 func DecodeRequest(body []byte) (*llm.Request, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+	if !isObject(body) {
 		return nil, invalid("", "the request body is not a JSON object")
 	}
 	req := &llm.Request{}
 	var maxTokens, maxCompletion int
 	haveMessages := false
-	for k, v := range top {
+	for key, v := range objectFields(body) {
 		var err error
-		switch k {
+		switch string(key) { // no copy: the compiler compares in place
 		case "model":
 			err = json.Unmarshal(v, &req.Model)
 		case "messages":
@@ -87,13 +86,14 @@ func DecodeRequest(body []byte) (*llm.Request, error) {
 			if req.Extra == nil {
 				req.Extra = make(map[string]json.RawMessage)
 			}
-			req.Extra[k] = v
+			req.Extra[string(key)] = bytes.Clone(v)
 			req.ExtraFormat = llm.FormatOpenAI
 		}
 		if err != nil {
 			if e, ok := err.(*llm.Error); ok {
 				return nil, e
 			}
+			k := string(key)
 			return nil, invalid(k, "%s: %v", k, jsonReason(err))
 		}
 	}

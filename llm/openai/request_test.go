@@ -126,6 +126,10 @@ func TestDecodeRequestVariants(t *testing.T) {
 		name, body string
 		check      func(*llm.Request) bool
 	}{
+		{"escaped and spaced names", " {\n \"mod\\u0065l\" : \"m\" ,\t\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}] , \"x\\\"y\" : [1, {\"a\":\"}\"}] , \"n\":null}\n",
+			func(r *llm.Request) bool {
+				return r.Model == "m" && r.Messages[0].Text() == "hi" && string(r.Extra[`x"y`]) == `[1, {"a":"}"}]` && len(r.Extra) == 1
+			}},
 		{"stop string", `{"model":"m","messages":[{"role":"user","content":"hi"}],"stop":"END"}`,
 			func(r *llm.Request) bool { return reflect.DeepEqual(r.Stop, []string{"END"}) }},
 		{"max_tokens", `{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":77}`,
@@ -279,6 +283,21 @@ func TestEncodeRequestLosses(t *testing.T) {
 		msg := llm.Message{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartFile, Media: &llm.Media{URL: "https://x/doc.pdf"}}, {Type: llm.PartText, Text: "read"}}}
 		_, ls := encode(t, &llm.Request{Model: "m", Messages: []llm.Message{msg}})
 		hasLoss(t, ls, "messages[0].parts[0]", "not by URL")
+	})
+	t.Run("tool message without a result", func(t *testing.T) {
+		m, ls := encode(t, &llm.Request{Model: "m", Messages: []llm.Message{{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartText, Text: "orphan"}}}}})
+		hasLoss(t, ls, "messages[0]", "sent as a user message")
+		if msg := m["messages"].([]any)[0].(map[string]any); msg["role"] != "user" || msg["content"] != "orphan" {
+			t.Errorf("message = %v; want a user message", msg)
+		}
+	})
+	t.Run("empty tool result", func(t *testing.T) {
+		_, ls := encode(t, &llm.Request{Model: "m", Messages: []llm.Message{{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult}}}}})
+		hasLoss(t, ls, "messages[0].parts[0]", "empty tool result")
+	})
+	t.Run("image without media", func(t *testing.T) {
+		_, ls := encode(t, &llm.Request{Model: "m", Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartImage}, {Type: llm.PartText, Text: "x"}}}}})
+		hasLoss(t, ls, "messages[0].parts[0]", "without media")
 	})
 	t.Run("media from the assistant", func(t *testing.T) {
 		asst := llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{{Type: llm.PartImage, Media: &llm.Media{URL: "https://x/a.png"}}, {Type: llm.PartText, Text: "here"}}}

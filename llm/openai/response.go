@@ -20,11 +20,26 @@ var knownResponseFields = []string{"id", "object", "created", "model", "choices"
 // reported in Response.Losses. system_fingerprint, service_tier and other
 // top-level fields go to Extra. Usage.Source is [llm.UsageReported].
 func DecodeResponse(body []byte) (*llm.Response, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+	if !isObject(body) {
 		return nil, &llm.Error{Kind: llm.ErrServer, Message: "openai: the response is not a JSON object"}
 	}
-	if e, ok := top["error"]; ok && len(top["choices"]) == 0 && string(e) != "null" {
+	var extra map[string]json.RawMessage
+	hasError, hasChoices := false, false
+	for k, v := range objectFields(body) {
+		switch string(k) {
+		case "error":
+			hasError = string(v) != "null"
+		case "choices":
+			hasChoices = true
+		case "id", "object", "created", "model", "usage":
+		default:
+			if extra == nil {
+				extra = make(map[string]json.RawMessage)
+			}
+			extra[string(k)] = bytes.Clone(v)
+		}
+	}
+	if hasError && !hasChoices {
 		return nil, DecodeError(0, nil, body) // some servers answer errors with 200
 	}
 	var w wireResponse
@@ -65,26 +80,10 @@ func DecodeResponse(body []byte) (*llm.Response, error) {
 	if w.Usage != nil {
 		res.Usage = w.Usage.model()
 	}
-	for k, v := range top {
-		if containsString(knownResponseFields, k) {
-			continue
-		}
-		if res.Extra == nil {
-			res.Extra = make(map[string]json.RawMessage)
-		}
-		res.Extra[k] = v
-		res.ExtraFormat = llm.FormatOpenAI
+	if extra != nil {
+		res.Extra, res.ExtraFormat = extra, llm.FormatOpenAI
 	}
 	return res, nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // FinishReason maps an OpenAI finish_reason to the model's:
@@ -303,6 +302,7 @@ func SetModel(body []byte, model string) ([]byte, error) {
 		return nil, invalid("", "the request body is not a JSON object")
 	}
 	open := int(dec.InputOffset())
+	start, end := -1, -1
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -313,16 +313,23 @@ func SetModel(body []byte, model string) ([]byte, error) {
 			return nil, invalid("", "the request body is not valid JSON")
 		}
 		if tok == "model" {
-			end := int(dec.InputOffset())
-			start := end - len(v)
-			out := make([]byte, 0, len(body)-len(v)+len(name))
-			out = append(out, body[:start]...)
-			out = append(out, name...)
-			return append(out, body[end:]...), nil
+			if start >= 0 {
+				// Parsers differ on which one counts: the one routed might
+				// not be the one served.
+				return nil, invalid("model", "the request names model twice")
+			}
+			end = int(dec.InputOffset())
+			start = end - len(v)
 		}
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, invalid("", "the request body is not valid JSON")
+	}
+	if start >= 0 {
+		out := make([]byte, 0, len(body)-(end-start)+len(name))
+		out = append(out, body[:start]...)
+		out = append(out, name...)
+		return append(out, body[end:]...), nil
 	}
 	out := make([]byte, 0, len(body)+len(name)+10)
 	out = append(out, body[:open]...)

@@ -12,10 +12,10 @@ import (
 // MaxStreamEvent bounds one event of a provider's stream: 4 MiB.
 const MaxStreamEvent = 4 << 20
 
+// wireChunk is a chunk, but for its id and model, which are read once
+// (see chunkHead): the same on every chunk, they would cost two strings
+// per chunk.
 type wireChunk struct {
-	ID      string            `json:"id"`
-	Created int64             `json:"created"`
-	Model   string            `json:"model"`
 	Choices []wireChunkChoice `json:"choices"`
 	Usage   *wireUsage        `json:"usage"`
 	Error   *wireError        `json:"error"`
@@ -23,6 +23,11 @@ type wireChunk struct {
 	XGroq *struct {
 		Usage *wireUsage `json:"usage"`
 	} `json:"x_groq"`
+}
+
+type chunkHead struct {
+	ID    string `json:"id"`
+	Model string `json:"model"`
 }
 
 type wireChunkChoice struct {
@@ -154,7 +159,9 @@ func (d *streamDecoder) read() {
 	}
 	if !d.started {
 		d.started = true
-		d.queue = append(d.queue, llm.Event{Type: llm.EventStart, ID: c.ID, Model: c.Model})
+		var h chunkHead
+		json.Unmarshal(data, &h) // valid: the chunk decoded
+		d.queue = append(d.queue, llm.Event{Type: llm.EventStart, ID: h.ID, Model: h.Model})
 	}
 	for i := range c.Choices {
 		ch := &c.Choices[i]
