@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -255,7 +256,10 @@ func TestAnthropicSDKErrors(t *testing.T) {
 		want map[string]want // by target; "" for all
 	}{
 		{"rate limit", failRateLimit, map[string]want{"": {429, "rate_limit_error", "7"}}},
-		{"auth", failAuth, map[string]want{"": {401, "authentication_error", ""}}},
+		// The provider refused the gateway's key, not the client's: a
+		// fault of the gateway (502), and the provider's message, which
+		// may quote the key, is not shown.
+		{"auth", failAuth, map[string]want{"": {502, "api_error", ""}}},
 		{"server", failServer, map[string]want{"": {500, "api_error", ""}}},
 		{"overloaded", failOverloaded, map[string]want{"anthropic": {529, "overloaded_error", ""}, "": {503, "overloaded_error", ""}}},
 	}
@@ -291,6 +295,9 @@ func TestAnthropicSDKErrors(t *testing.T) {
 					}
 					if string(apiErr.Type()) != w.typ {
 						t.Errorf("Type() = %q; want %q (%s)", apiErr.Type(), w.typ, apiErr.RawJSON())
+					}
+					if raw := apiErr.RawJSON(); strings.Contains(raw, openaiKey) || strings.Contains(raw, "invalid x-api-key") {
+						t.Errorf("the error shows the provider's refusal of the gateway's key: %s", raw)
 					}
 					if got := apiErr.Response.Header.Get("Retry-After"); got != w.retryAfter {
 						t.Errorf("Retry-After = %q; want %q", got, w.retryAfter)

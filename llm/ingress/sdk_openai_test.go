@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -292,10 +293,10 @@ func TestOpenAISDKErrors(t *testing.T) {
 			"openai": {429, "requests", "7"}, // passed through as it came
 			"":       {429, "rate_limit_error", "7"},
 		}},
-		{"auth", failAuth, map[string]want{
-			"openai": {401, "invalid_request_error", ""},
-			"":       {401, "authentication_error", ""},
-		}},
+		// The provider refused the gateway's key, not the client's: a
+		// fault of the gateway (502), and the provider's message, which
+		// may quote the key, is not shown.
+		{"auth", failAuth, map[string]want{"": {502, "server_error", ""}}},
 		{"server", failServer, map[string]want{"": {500, "server_error", ""}}},
 		{"overloaded", failOverloaded, map[string]want{"": {503, "service_unavailable", ""}, "openai": {503, "server_error", ""}}},
 	}
@@ -334,6 +335,9 @@ func TestOpenAISDKErrors(t *testing.T) {
 					}
 					if apiErr.Message == "" {
 						t.Errorf("error message empty: %s", apiErr.RawJSON())
+					}
+					if raw := apiErr.RawJSON(); strings.Contains(raw, openaiKey) || strings.Contains(raw, "invalid x-api-key") {
+						t.Errorf("the error shows the provider's refusal of the gateway's key: %s", raw)
 					}
 					if got := apiErr.Response.Header.Get("Retry-After"); got != w.retryAfter {
 						t.Errorf("Retry-After = %q; want %q", got, w.retryAfter)
