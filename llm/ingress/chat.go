@@ -221,6 +221,13 @@ func (h *Handler) passthrough(w http.ResponseWriter, r *http.Request, f clientFo
 		h.fail(w, r, f, err)
 		return
 	}
+	// A stream whose client did not ask for usage is asked for it all the
+	// same, so that it can be counted; the chunk that carries it is then
+	// kept from the client, which sees what it asked for.
+	var hideUsage bool
+	if stream && op == llm.OpChat {
+		body, hideUsage = f.askStreamUsage(body)
+	}
 	p := pt.(llm.Provider)
 	res, err := pt.Forward(r.Context(), op, u.Upstream, body, stream)
 	if err == nil && (res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden) {
@@ -260,6 +267,11 @@ func (h *Handler) passthrough(w http.ResponseWriter, r *http.Request, f clientFo
 	}
 	w.WriteHeader(res.StatusCode)
 	scan := f.newUsageScanner()
+	if hideUsage {
+		h.relayWithoutUsage(w, res.Body, f, scan, u)
+		h.used(r, *u)
+		return
+	}
 	tee := &flushingTee{r: res.Body, w: w, rc: http.NewResponseController(w)}
 	rd := sse.NewReader(tee, 0)
 	var rerr error
@@ -285,6 +297,34 @@ func (h *Handler) passthrough(w http.ResponseWriter, r *http.Request, f clientFo
 		u.Usage.Source = llm.UsageCutShort
 	}
 	h.used(r, *u)
+}
+
+// relayWithoutUsage relays a stream event by event, reading its usage,
+// and leaves out the events that only carry usage, which the client did
+// not ask for. Each event is written again as "data: ...", as the
+// providers write them; one over MaxResponse bytes ends the stream.
+func (h *Handler) relayWithoutUsage(w http.ResponseWriter, body io.Reader, f clientFormat, scan usageScanner, u *Usage) {
+	sw := sse.NewWriter(w)
+	rd := sse.NewReader(body, int(min(h.maxResponse, math.MaxInt32)))
+	var err error
+	for {
+		var ev sse.Event
+		if ev, err = rd.Next(); err != nil {
+			break
+		}
+		scan.Scan(ev)
+		if f.usageOnly(ev.Data) {
+			continue
+		}
+		if err = sw.WriteEvent(ev.Type, ev.Data); err != nil {
+			break
+		}
+	}
+	usage, ok := scan.Usage()
+	u.Usage = usage
+	if !ok || !errors.Is(err, io.EOF) {
+		u.Usage.Source = llm.UsageCutShort
+	}
 }
 
 // flushingTee reads r and writes what it reads to w at once, flushing, so

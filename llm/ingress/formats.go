@@ -1,6 +1,9 @@
 package ingress
 
 import (
+	"bytes"
+	"encoding/json"
+
 	"github.com/vivremotion/gateway/llm"
 	"github.com/vivremotion/gateway/llm/anthropic"
 	"github.com/vivremotion/gateway/llm/openai"
@@ -18,6 +21,11 @@ type clientFormat interface {
 	setModel(body []byte, model string) ([]byte, error)
 	responseUsage(op llm.Operation, body []byte) (llm.Usage, bool)
 	newUsageScanner() usageScanner
+	// askStreamUsage returns a stream request's body made to ask for
+	// usage, and whether it had to be: the client did not.
+	askStreamUsage(body []byte) ([]byte, bool)
+	// usageOnly reports whether a stream event carries nothing but usage.
+	usageOnly(data []byte) bool
 }
 
 // streamEncoder writes model events as the client's stream.
@@ -51,6 +59,41 @@ func (openaiFormat) responseUsage(op llm.Operation, b []byte) (llm.Usage, bool) 
 	return openai.ResponseUsage(b)
 }
 
+func (openaiFormat) askStreamUsage(b []byte) ([]byte, bool) {
+	var opts struct {
+		StreamOptions *struct {
+			IncludeUsage bool `json:"include_usage"`
+		} `json:"stream_options"`
+	}
+	if json.Unmarshal(b, &opts) != nil || opts.StreamOptions != nil {
+		return b, false // asked for, or options of the client's own, left alone
+	}
+	i := bytes.IndexByte(b, '{')
+	if i < 0 {
+		return b, false
+	}
+	out := make([]byte, 0, len(b)+40)
+	out = append(out, b[:i+1]...)
+	out = append(out, `"stream_options":{"include_usage":true}`...)
+	if rest := bytes.TrimSpace(b[i+1:]); len(rest) > 0 && rest[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, b[i+1:]...), true
+}
+
+// usageOnly reports whether data is the chunk OpenAI ends a stream with
+// when asked for usage: no choices, and the usage.
+func (openaiFormat) usageOnly(data []byte) bool {
+	if !bytes.Contains(data, []byte(`"choices"`)) || !bytes.Contains(data, []byte(`"usage"`)) {
+		return false
+	}
+	var c struct {
+		Choices []json.RawMessage `json:"choices"`
+		Usage   json.RawMessage   `json:"usage"`
+	}
+	return json.Unmarshal(data, &c) == nil && len(c.Choices) == 0 && len(c.Usage) > 0 && string(c.Usage) != "null"
+}
+
 // anthropicFormat is Anthropic messages.
 type anthropicFormat struct{}
 
@@ -65,6 +108,9 @@ func (anthropicFormat) encodeResponse(res *llm.Response) ([]byte, []llm.Loss, er
 func (anthropicFormat) newStreamEncoder(w *sse.Writer, req *llm.Request) streamEncoder {
 	return anthropic.NewStreamEncoder(w, req)
 }
+func (anthropicFormat) askStreamUsage(b []byte) ([]byte, bool) { return b, false } // always reported
+func (anthropicFormat) usageOnly([]byte) bool                  { return false }
+
 func (anthropicFormat) responseUsage(op llm.Operation, b []byte) (llm.Usage, bool) {
 	return anthropic.ResponseUsage(b)
 }

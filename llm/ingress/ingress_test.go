@@ -56,22 +56,31 @@ func TestPassthrough(t *testing.T) {
 func TestPassthroughStream(t *testing.T) {
 	chunks := "data: {\"id\":\"x\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n" +
 		"data: {\"id\":\"x\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}\n\n"
+	const asked = `{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`
+	const notAsked = `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+	usageChunk := chunks[strings.Index(chunks, "\n\n")+2:]
 	for _, tc := range []struct {
-		name   string
-		body   string
-		source llm.UsageSource
+		name, req, body string
+		want            string // what the client gets
+		source          llm.UsageSource
 	}{
-		{"whole", chunks + "data: [DONE]\n\n", llm.UsageReported},
-		{"cut", chunks[:len(chunks)-20], llm.UsageCutShort},
+		{"whole", asked, chunks + "data: [DONE]\n\n", chunks + "data: [DONE]\n\n", llm.UsageReported},
+		{"cut", asked, chunks[:len(chunks)-20], chunks[:len(chunks)-20], llm.UsageCutShort},
+		// Usage is asked for all the same, and its chunk kept from the
+		// client, which did not ask for it.
+		{"usage not asked", notAsked, chunks + "data: [DONE]\n\n", strings.Replace(chunks, usageChunk, "", 1) + "data: [DONE]\n\n", llm.UsageReported},
 	} {
 		p := &rawProvider{staticProvider: staticProvider{name: "up"}, format: llm.FormatOpenAI, status: 200, body: []byte(tc.body)}
 		h, ul := newIngress(t, llm.Route{Model: "m", Provider: p})
-		w := post(h, "/v1/chat/completions", `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
-		if w.Code != 200 || w.Body.String() != tc.body || !w.Flushed {
-			t.Errorf("%s: stream = %d, flushed %v, %q; want 200 and the provider's bytes", tc.name, w.Code, w.Flushed, w.Body)
+		w := post(h, "/v1/chat/completions", tc.req)
+		if w.Code != 200 || w.Body.String() != tc.want || !w.Flushed {
+			t.Errorf("%s: stream = %d, flushed %v, %q; want 200 and %q", tc.name, w.Code, w.Flushed, w.Body, tc.want)
 		}
 		if u := ul.last(t); u.Source != tc.source || (tc.source == llm.UsageReported && u.OutputTokens != 1) {
 			t.Errorf("%s: usage = %+v; want source %s", tc.name, u, tc.source)
+		}
+		if sent := string(p.forwarded[0]); !strings.Contains(sent, `"include_usage":true`) {
+			t.Errorf("%s: the provider got %s; want usage asked for", tc.name, sent)
 		}
 	}
 }
