@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/vivremotion/gateway/llm"
@@ -137,9 +138,11 @@ func (d *StreamDecoder) push(ev llm.Event) {
 
 // cut ends a stream that stopped before message_stop.
 func (d *StreamDecoder) cut(err error) {
-	u := d.usage
-	u.Source = llm.UsageCutShort
-	d.push(llm.Event{Type: llm.EventUsage, Usage: &u})
+	if d.started { // before message_start, the error alone: EventStart comes first or not at all
+		u := d.usage
+		u.Source = llm.UsageCutShort
+		d.push(llm.Event{Type: llm.EventUsage, Usage: &u})
+	}
 	e := *errCutShort
 	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		e.Message = "anthropic: stream failed: " + err.Error()
@@ -189,6 +192,11 @@ func (d *StreamDecoder) decode(sev sse.Event) error {
 	case "content_block_start":
 		if ev.ContentBlock == nil || ev.Index < 0 {
 			return errors.New("content_block_start without a content block")
+		}
+		if ev.Index != len(d.blocks) {
+			// Blocks are numbered 0, 1, 2... in order; another index would
+			// have the decoder hold a slot for each number skipped.
+			return fmt.Errorf("content_block_start of block %d after %d blocks", ev.Index, len(d.blocks))
 		}
 		d.blockStart(ev.Index, ev.ContentBlock)
 	case "content_block_delta":
@@ -341,7 +349,13 @@ func (d *StreamDecoder) fastDelta(data []byte) bool {
 		return false
 	}
 	start := bytes.IndexByte(s, ':') + 1 // the opening quote of the value
-	raw := s[start : len(s)-2]           // the value, quoted
+	if start <= 0 || start > len(s)-2 {
+		return false
+	}
+	raw := s[start : len(s)-2] // the value, quoted
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return false // not a whole string: let the full decoder judge
+	}
 	body := raw[1 : len(raw)-1]
 	if bytes.IndexByte(body, '"') >= 0 && bytes.IndexByte(body, '\\') < 0 {
 		return false // not one string: let the full decoder judge

@@ -302,6 +302,7 @@ func SetModel(body []byte, model string) ([]byte, error) {
 		return nil, invalid("", "the request body is not a JSON object")
 	}
 	open := int(dec.InputOffset())
+	start, end := -1, -1
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -312,16 +313,23 @@ func SetModel(body []byte, model string) ([]byte, error) {
 			return nil, invalid("", "the request body is not valid JSON")
 		}
 		if tok == "model" {
-			end := int(dec.InputOffset())
-			start := end - len(v)
-			out := make([]byte, 0, len(body)-len(v)+len(name))
-			out = append(out, body[:start]...)
-			out = append(out, name...)
-			return append(out, body[end:]...), nil
+			if start >= 0 {
+				// Parsers differ on which one counts: the one routed might
+				// not be the one served.
+				return nil, invalid("model", "the request names model twice")
+			}
+			end = int(dec.InputOffset())
+			start = end - len(v)
 		}
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, invalid("", "the request body is not valid JSON")
+	}
+	if start >= 0 {
+		out := make([]byte, 0, len(body)-(end-start)+len(name))
+		out = append(out, body[:start]...)
+		out = append(out, name...)
+		return append(out, body[end:]...), nil
 	}
 	out := make([]byte, 0, len(body)+len(name)+10)
 	out = append(out, body[:open]...)
