@@ -42,7 +42,8 @@ type Config struct {
 	Transport http.RoundTripper
 	// Timeout bounds a whole call that is not streamed (Chat, Embed, and
 	// Forward of a request that is not streamed); 0 means 10 minutes.
-	// Streams are bounded by their context only.
+	// Streams are bounded by their context only. A call it ends fails
+	// with an [*llm.Error] of kind [llm.ErrTimeout].
 	Timeout time.Duration
 	// Header holds extra headers sent with every request; nil for none.
 	// It may not set x-goog-api-key (use APIKey).
