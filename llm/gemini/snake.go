@@ -37,9 +37,6 @@ var (
 // camelCase, returning body itself when it has none. Both spellings of
 // one field in one object are an error.
 func camelRequest(body []byte) ([]byte, error) {
-	if bytes.IndexByte(body, '_') < 0 {
-		return body, nil
-	}
 	out, _, err := requestShape.apply(body)
 	return out, err
 }
@@ -48,7 +45,7 @@ func camelRequest(body []byte) ([]byte, error) {
 // reports whether anything changed.
 func (sh shape) apply(raw json.RawMessage) (json.RawMessage, bool, error) {
 	t := bytes.TrimSpace(raw)
-	if len(t) == 0 {
+	if len(t) == 0 || !hasSnakeKey(t) {
 		return raw, false, nil
 	}
 	switch t[0] {
@@ -130,4 +127,39 @@ func camel(k string) string {
 		}
 	}
 	return b.String()
+}
+
+// hasSnakeKey reports whether body may hold a snake_case key: a string of
+// lower-case letters, digits and underscores, with an underscore, that is
+// followed by a colon. Values such as "get_weather" do not count, so most
+// requests skip the rewrite.
+func hasSnakeKey(body []byte) bool {
+	word := func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' }
+	for i := 0; i < len(body); {
+		j := bytes.IndexByte(body[i:], '_')
+		if j < 0 {
+			return false
+		}
+		j += i
+		a := j
+		for a > 0 && word(body[a-1]) {
+			a--
+		}
+		b := j
+		for b < len(body) && word(body[b]) {
+			b++
+		}
+		i = b
+		if a == 0 || body[a-1] != '"' || b >= len(body) || body[b] != '"' {
+			continue
+		}
+		k := b + 1
+		for k < len(body) && (body[k] == ' ' || body[k] == '\t' || body[k] == '\n' || body[k] == '\r') {
+			k++
+		}
+		if k < len(body) && body[k] == ':' {
+			return true
+		}
+	}
+	return false
 }
