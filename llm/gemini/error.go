@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vivremotion/gateway/llm"
 )
@@ -59,7 +60,11 @@ func DecodeError(status int, h http.Header, body []byte) *llm.Error {
 	} else {
 		e.Message = strings.TrimSpace(string(body))
 		if len(e.Message) > maxErrorMessage {
-			e.Message = e.Message[:maxErrorMessage]
+			n := maxErrorMessage
+			for n > 0 && !utf8.RuneStart(e.Message[n]) {
+				n-- // cut at a character's start, not inside it
+			}
+			e.Message = e.Message[:n]
 		}
 	}
 	if e.Status == 0 {
@@ -122,23 +127,60 @@ func retryAfterHeader(h http.Header) time.Duration {
 	return 0
 }
 
+// wordStatus is the HTTP status Gemini answers with each status word; its
+// values are the only statuses Gemini uses.
+var wordStatus = map[string]int{
+	"INVALID_ARGUMENT":    400,
+	"FAILED_PRECONDITION": 400,
+	"OUT_OF_RANGE":        400,
+	"UNAUTHENTICATED":     401,
+	"PERMISSION_DENIED":   403,
+	"NOT_FOUND":           404,
+	"RESOURCE_EXHAUSTED":  429,
+	"CANCELLED":           499,
+	"INTERNAL":            500,
+	"UNKNOWN":             500,
+	"UNAVAILABLE":         503,
+	"DEADLINE_EXCEEDED":   504,
+}
+
 // EncodeError writes e in Gemini's error shape, with its HTTP status:
 // {"error":{"code","message","status"}}, and a google.rpc.RetryInfo
 // detail when RetryAfter is set. Code is kept when it is a Gemini status
-// word.
+// word. A status Gemini does not use (Anthropic's 529 overload, 413) is
+// replaced by the status of the error's word: 503 for an overload, 400
+// for a request too large.
 func EncodeError(e *llm.Error) (int, []byte) {
+	word := statusWord(e)
 	status := e.HTTPStatus()
-	return status, errorBody(e, status)
+	if !geminiStatus(status) {
+		status = wordStatus[word]
+	}
+	return status, errorBody(e, word, status)
 }
 
-func errorBody(e *llm.Error, status int) []byte {
-	word := kindStatus[e.Kind]
+// statusWord is the Gemini status word written for e.
+func statusWord(e *llm.Error) string {
 	if _, ok := statusKinds[e.Code]; ok {
-		word = e.Code
+		return e.Code
 	}
-	if word == "" {
-		word = "INTERNAL"
+	if w := kindStatus[e.Kind]; w != "" {
+		return w
 	}
+	return "INTERNAL"
+}
+
+// geminiStatus reports whether Gemini answers with the HTTP status s.
+func geminiStatus(s int) bool {
+	for _, v := range wordStatus {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func errorBody(e *llm.Error, word string, status int) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"error":{"code":`)
 	b.WriteString(strconv.Itoa(status))

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"testing"
 
@@ -48,3 +49,19 @@ func lossFields(losses []llm.Loss) []string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// madeUpSuffix matches the response's suffix of a made-up call id.
+var madeUpSuffix = regexp.MustCompile(`\b(call_[0-9]+)_[0-9a-f]{8}\b`)
+
+// noSuffix is s with the suffixes of made-up call ids removed, for
+// comparing with fixed ids: "call_0_1a2b3c4d" is "call_0".
+func noSuffix(s string) string { return madeUpSuffix.ReplaceAllString(s, "$1") }
+
+// noSuffixes removes the suffixes of the made-up ids of parts' tool calls.
+func noSuffixes(parts []llm.Part) {
+	for i := range parts {
+		if tc := parts[i].ToolCall; tc != nil {
+			tc.ID = noSuffix(tc.ID)
+		}
+	}
+}

@@ -42,7 +42,8 @@ type Config struct {
 	Transport http.RoundTripper
 	// Timeout bounds a whole call that is not streamed (Chat, Embed, and
 	// Forward of a request that is not streamed); 0 means 10 minutes.
-	// Streams are bounded by their context only.
+	// Streams are bounded by their context only. A call it ends fails
+	// with an [*llm.Error] of kind [llm.ErrTimeout].
 	Timeout time.Duration
 	// Header holds extra headers sent with every request; nil for none.
 	// It may not set x-goog-api-key (use APIKey).
@@ -119,7 +120,12 @@ func New(c Config) (*Provider, error) {
 			IdleConnTimeout:       90 * time.Second,
 		}
 	}
-	p.client = &http.Client{Transport: rt}
+	// A redirect is not followed: Go would copy x-goog-api-key to the
+	// new location, another host's included. The 3xx is answered as an
+	// error.
+	p.client = &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
 	return p, nil
 }
 
@@ -137,7 +143,7 @@ func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, e
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, p.timeout, errTimeout)
 	defer cancel()
 	resp, err := p.post(ctx, req.Model, ":generateContent", body)
 	if err != nil {
@@ -207,14 +213,38 @@ func (s *providerStream) Next() (llm.Event, error) {
 	return ev, err
 }
 
+// maxEmbedBatch is the most requests batchEmbedContents takes at once.
+const maxEmbedBatch = 100
+
 // Embed sends req to models/{req.Model}:batchEmbedContents, one request
-// per input. Dimensions is outputDimensionality; User is not sent. The
-// API reports no token counts for embeddings, so Usage is zero.
+// per input, in batches of at most 100 sent one after the other, their
+// vectors joined in order. Dimensions is outputDimensionality; User is
+// not sent. The API reports no token counts for embeddings, so Usage is
+// zero. Timeout bounds the whole call, all batches.
 func (p *Provider) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.EmbeddingResponse, error) {
 	if len(req.Input) == 0 {
 		return nil, &llm.Error{Kind: llm.ErrInvalidRequest, Param: "input", Message: "no input to embed"}
 	}
-	model := modelPath(req.Model)
+	name, _, err := p.resource(req.Model)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, p.timeout, errTimeout)
+	defer cancel()
+	res := &llm.EmbeddingResponse{Model: req.Model, Embeddings: make([][]float32, 0, len(req.Input))}
+	for start := 0; start < len(req.Input); start += maxEmbedBatch {
+		batch := req.Input[start:min(start+maxEmbedBatch, len(req.Input))]
+		vecs, err := p.embedBatch(ctx, req, name, batch)
+		if err != nil {
+			return nil, err
+		}
+		res.Embeddings = append(res.Embeddings, vecs...)
+	}
+	return res, nil
+}
+
+// embedBatch sends one batchEmbedContents request for inputs.
+func (p *Provider) embedBatch(ctx context.Context, req *llm.EmbeddingRequest, name string, inputs []string) ([][]float32, error) {
 	type part struct {
 		Text string `json:"text"`
 	}
@@ -228,18 +258,16 @@ func (p *Provider) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.E
 	var in struct {
 		Requests []one `json:"requests"`
 	}
-	in.Requests = make([]one, len(req.Input))
-	for i, text := range req.Input {
+	in.Requests = make([]one, len(inputs))
+	for i, text := range inputs {
 		r := &in.Requests[i]
-		r.Model, r.OutputDimensionality = "models/"+model, req.Dimensions
+		r.Model, r.OutputDimensionality = name, req.Dimensions
 		r.Content.Parts[0].Text = text
 	}
 	body, err := json.Marshal(&in)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
 	resp, err := p.post(ctx, req.Model, ":batchEmbedContents", body)
 	if err != nil {
 		return nil, err
@@ -260,14 +288,14 @@ func (p *Provider) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.E
 	if err := json.Unmarshal(b, &out); err != nil {
 		return nil, &llm.Error{Kind: llm.ErrServer, Provider: p.name, Message: "gemini: malformed embeddings: " + err.Error()}
 	}
-	if len(out.Embeddings) != len(req.Input) {
-		return nil, &llm.Error{Kind: llm.ErrServer, Provider: p.name, Message: fmt.Sprintf("gemini: %d embeddings for %d inputs", len(out.Embeddings), len(req.Input))}
+	if len(out.Embeddings) != len(inputs) {
+		return nil, &llm.Error{Kind: llm.ErrServer, Provider: p.name, Message: fmt.Sprintf("gemini: %d embeddings for %d inputs", len(out.Embeddings), len(inputs))}
 	}
-	res := &llm.EmbeddingResponse{Model: req.Model, Embeddings: make([][]float32, len(out.Embeddings))}
+	vecs := make([][]float32, len(out.Embeddings))
 	for i := range out.Embeddings {
-		res.Embeddings[i] = out.Embeddings[i].Values
+		vecs[i] = out.Embeddings[i].Values
 	}
-	return res, nil
+	return vecs, nil
 }
 
 // Forward sends body, a request in Gemini's format, for model: chat to
@@ -297,7 +325,7 @@ func (p *Provider) Forward(ctx context.Context, op llm.Operation, model string, 
 	if stream {
 		return p.post(ctx, model, method, body)
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, p.timeout, errTimeout)
 	resp, err := p.post(ctx, model, method, body)
 	if err != nil {
 		cancel()
@@ -319,13 +347,13 @@ func (b *cancelBody) Close() error {
 	return err
 }
 
-// post sends body to {base}/models/{model}{method}.
+// post sends body to {base}/{resource path of model}{method}.
 func (p *Provider) post(ctx context.Context, model, method string, body []byte) (*http.Response, error) {
-	m := modelPath(model)
-	if m == "" {
-		return nil, &llm.Error{Kind: llm.ErrInvalidRequest, Param: "model", Message: "no model named", Provider: p.name}
+	_, urlPath, err := p.resource(model)
+	if err != nil {
+		return nil, err
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+"/models/"+url.PathEscape(m)+method, bytes.NewReader(body))
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+"/"+urlPath+method, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -343,9 +371,16 @@ func (p *Provider) post(ctx context.Context, model, method string, body []byte) 
 	return resp, nil
 }
 
+// errTimeout is the cause of a call's context when Timeout expires.
+var errTimeout = errors.New("gemini: Timeout expired")
+
 // transportError wraps a failure to reach the provider or read its
-// answer; a canceled or expired ctx is returned as ctx's error.
+// answer: an [*llm.Error] of kind [llm.ErrTimeout] when the call's Timeout
+// expired, else a canceled or expired ctx is returned as ctx's error.
 func (p *Provider) transportError(ctx context.Context, err error) error {
+	if context.Cause(ctx) == errTimeout {
+		return &llm.Error{Kind: llm.ErrTimeout, Provider: p.name, Message: "gemini: no answer within " + p.timeout.String()}
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("gemini: %s: %w", p.name, context.Cause(ctx))
 	}
@@ -358,8 +393,37 @@ func (p *Provider) providerError(resp *http.Response, body []byte) *llm.Error {
 	return e
 }
 
-// modelPath is the model's name without a "models/" prefix.
-func modelPath(model string) string { return strings.TrimPrefix(model, "models/") }
+// collections are the resource collections a model's name may start
+// with: a base model, or a model tuned by the caller.
+var collections = []string{"models", "tunedModels"}
+
+// resource is the model's resource name ("models/gemini-2.5-flash",
+// "tunedModels/my-model") and its URL path, each segment escaped. A name
+// that does not start with a collection is a base model's id, escaped
+// whole ("a/b" is models/a%2Fb). Errors are [*llm.Error]s of kind
+// [llm.ErrInvalidRequest].
+func (p *Provider) resource(model string) (name, urlPath string, err error) {
+	bad := func(msg string) (string, string, error) {
+		return "", "", &llm.Error{Kind: llm.ErrInvalidRequest, Param: "model", Message: msg, Provider: p.name}
+	}
+	if model == "" {
+		return bad("no model named")
+	}
+	for _, c := range collections {
+		id, ok := strings.CutPrefix(model, c+"/")
+		if !ok {
+			continue
+		}
+		if id == "" || id == "." || id == ".." || strings.Contains(id, "/") {
+			return bad(fmt.Sprintf("model %q: want %s/{id} with an id of one segment", model, c))
+		}
+		return model, c + "/" + url.PathEscape(id), nil
+	}
+	if model == "." || model == ".." {
+		return bad(fmt.Sprintf("model %q is not a model's id", model))
+	}
+	return "models/" + model, "models/" + url.PathEscape(model), nil
+}
 
 // errTooLarge reports a response over maxBody.
 var errTooLarge = errors.New("response body over 32 MiB")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -238,16 +239,30 @@ func (blockingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return nil, r.Context().Err()
 }
 
+// TestProviderTimeout: a call Timeout ends is an *llm.Error of kind
+// timeout naming the provider (the gateway's retry and status logic reads
+// the kind); a deadline of the caller's own stays the context's error.
 func TestProviderTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p, err := New(Config{Timeout: 30 * time.Second, Transport: blockingTransport{}})
+		p, err := New(Config{Name: "g1", Timeout: 30 * time.Second, Transport: blockingTransport{}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
 		_, err = p.Chat(context.Background(), chatRequest())
-		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != 30*time.Second {
-			t.Errorf("Chat = %v after %v; want deadline exceeded after 30s", err, time.Since(start))
+		var le *llm.Error
+		if !errors.As(err, &le) || le.Kind != llm.ErrTimeout || le.Provider != "g1" || time.Since(start) != 30*time.Second {
+			t.Errorf("Chat = %#v after %v; want an *llm.Error of kind timeout from g1 after 30s", err, time.Since(start))
+		}
+		_, err = p.Embed(context.Background(), &llm.EmbeddingRequest{Model: "m", Input: []string{"a"}})
+		if !errors.As(err, &le) || le.Kind != llm.ErrTimeout {
+			t.Errorf("Embed = %v; want an *llm.Error of kind timeout", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err = p.Chat(ctx, chatRequest())
+		if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &le) {
+			t.Errorf("Chat(ctx with its own deadline) = %v; want the context's error", err)
 		}
 	})
 }
@@ -363,5 +378,114 @@ func TestProviderNoModel(t *testing.T) {
 	var le *llm.Error
 	if _, err := p.Chat(context.Background(), req); !errors.As(err, &le) || le.Param != "model" {
 		t.Errorf("Chat(no model) = %v; want invalid_request at model", err)
+	}
+}
+
+// Go's client copies every header but Authorization and cookies on a
+// redirect to another host: x-goog-api-key must not follow one.
+func TestProviderRedirectKeepsKey(t *testing.T) {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if k := r.Header.Get("x-goog-api-key"); k != "" {
+			t.Errorf("redirect target got x-goog-api-key %q", k)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},"finishReason":"STOP"}]}`)
+	}))
+	defer other.Close()
+	// 127.0.0.1 and localhost are different hosts to the client.
+	target := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer first.Close()
+	p, err := New(Config{APIKey: "secret-key", BaseURL: first.URL + "/v1beta"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = p.Chat(context.Background(), &llm.Request{Model: "gemini-2.5-flash",
+		Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartText, Text: "hi"}}}}})
+}
+
+// batchEmbedContents takes at most 100 requests ("at most 100 requests can
+// be in one batch"); OpenAI clients send up to 2048 inputs.
+func TestProviderEmbedBatchesOf100(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Requests []json.RawMessage `json:"requests"`
+		}
+		json.NewDecoder(r.Body).Decode(&in)
+		if len(in.Requests) > 100 {
+			w.WriteHeader(400)
+			io.WriteString(w, `{"error":{"code":400,"message":"* BatchEmbedContentsRequest.requests: at most 100 requests can be in one batch","status":"INVALID_ARGUMENT"}}`)
+			return
+		}
+		var b strings.Builder
+		b.WriteString(`{"embeddings":[`)
+		for i := range in.Requests {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`{"values":[0.5]}`)
+		}
+		b.WriteString(`]}`)
+		io.WriteString(w, b.String())
+	}))
+	defer srv.Close()
+	p, err := New(Config{APIKey: "k", BaseURL: srv.URL + "/v1beta"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := make([]string, 150)
+	for i := range input {
+		input[i] = fmt.Sprint("text ", i)
+	}
+	res, err := p.Embed(context.Background(), &llm.EmbeddingRequest{Model: "gemini-embedding-001", Input: input})
+	if err != nil {
+		t.Fatalf("Embed(150 inputs) = %v; want batches of at most 100", err)
+	}
+	if len(res.Embeddings) != 150 {
+		t.Errorf("Embed gave %d vectors; want 150", len(res.Embeddings))
+	}
+}
+
+// pathTransport records the escaped path of each request and answers 200.
+type pathTransport struct{ paths []string }
+
+func (p *pathTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	p.paths = append(p.paths, r.URL.EscapedPath())
+	return &http.Response{StatusCode: 200, Header: http.Header{}, Request: r,
+		Body: io.NopCloser(strings.NewReader(`{"candidates":[{"content":{"role":"model","parts":[{"text":"ok"}]},"finishReason":"STOP"}]}`))}, nil
+}
+
+// TestProviderModelPath: a model named with its collection (a tuned
+// model) is called there, each segment escaped; a bare id is a base
+// model's, escaped whole, and cannot leave the collection.
+func TestProviderModelPath(t *testing.T) {
+	rows := []struct{ model, path string }{
+		{"gemini-2.5-flash", "/v1beta/models/gemini-2.5-flash:generateContent"},
+		{"models/gemini-2.5-flash", "/v1beta/models/gemini-2.5-flash:generateContent"},
+		{"tunedModels/my-model-7", "/v1beta/tunedModels/my-model-7:generateContent"},
+		{"tunedModels/a b", "/v1beta/tunedModels/a%20b:generateContent"},
+		{"a/b", "/v1beta/models/a%2Fb:generateContent"},
+		{"tunedModels/..", ""},
+		{"tunedModels/a/b", ""},
+		{"..", ""},
+	}
+	for _, r := range rows {
+		tr := &pathTransport{}
+		p, err := New(Config{BaseURL: "https://example.com/v1beta", Transport: tr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := chatRequest()
+		req.Model = r.model
+		_, err = p.Chat(context.Background(), req)
+		var le *llm.Error
+		switch {
+		case r.path == "" && (!errors.As(err, &le) || le.Kind != llm.ErrInvalidRequest || len(tr.paths) != 0):
+			t.Errorf("Chat(model %q) = %v, sent %v; want invalid_request, nothing sent", r.model, err, tr.paths)
+		case r.path != "" && (err != nil || len(tr.paths) != 1 || tr.paths[0] != r.path):
+			t.Errorf("Chat(model %q) = %v, sent %v; want %s", r.model, err, tr.paths, r.path)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"path"
@@ -16,7 +17,8 @@ import (
 )
 
 // requestKeys are the top-level request fields read into the model; the
-// others are kept in Extra as they came.
+// others are kept in Extra as they came. Their snake_case spellings
+// (system_instruction) are read too: [DecodeRequest] rewrites them first.
 var requestKeys = map[string]bool{
 	"contents": true, "systemInstruction": true, "tools": true, "toolConfig": true, "generationConfig": true,
 }
@@ -26,8 +28,14 @@ var requestKeys = map[string]bool{
 // [DecodeRequestFor]). Fields the model has no place for (safetySettings,
 // cachedContent, labels, tools other than function declarations, unknown
 // generationConfig fields) are kept in Extra, with ExtraFormat gemini.
-// Errors are [*llm.Error] of kind [llm.ErrInvalidRequest].
+// Field names may be spelled as Gemini's JSON (inlineData) or as its
+// proto fields (inline_data), at every level; Extra keeps the camelCase
+// spelling. Errors are [*llm.Error] of kind [llm.ErrInvalidRequest].
 func DecodeRequest(body []byte) (*llm.Request, error) {
+	body, err := camelRequest(body)
+	if err != nil {
+		return nil, err
+	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
 		return nil, invalid("", "malformed JSON: %v", err)
@@ -66,11 +74,14 @@ func DecodeRequest(body []byte) (*llm.Request, error) {
 		return nil, invalid("contents", "contents is required and must not be empty")
 	}
 	for i := range contents {
-		m, err := d.message(&contents[i], i)
+		m, err := d.message(&contents[i], i, len(req.Messages))
 		if err != nil {
 			return nil, err
 		}
 		req.Messages = append(req.Messages, m)
+	}
+	if len(d.fields) > 0 {
+		setExtra(&req.Extra, partFieldsKey, mustJSON(d.fields))
 	}
 	if raw, ok := top["tools"]; ok && !isNull(raw) {
 		if err := decodeTools(req, raw); err != nil {
@@ -102,13 +113,62 @@ func DecodeRequestFor(model string, body []byte) (*llm.Request, error) {
 }
 
 // decoder holds what decoding a conversation needs across turns: the
-// made-up ids of the calls not answered yet, by function name.
+// made-up ids of the calls not answered yet, by function name, and the
+// part fields the model has no place for.
 type decoder struct {
-	calls   int                 // tool calls seen, for made-up ids
-	pending map[string][]string // name → ids of calls not yet answered, in order
+	calls   int                    // tool calls seen, for made-up ids
+	pending map[string][]string    // name → ids of calls not yet answered, in order
+	fields  map[string]*partFields // partKey → fields of that part
 }
 
-func (d *decoder) message(c *wireContent, i int) (llm.Message, error) {
+// partFieldsKey is the key of Extra under which a decoded request keeps
+// the part fields the model has no place for (videoMetadata,
+// mediaResolution, functionResponse parts, willContinue and scheduling),
+// by the message and part they belong to: {"3.0": {"type": "file",
+// "videoMetadata": {...}}}. [EncodeRequest] writes them back into those
+// parts for gemini when they are still of that type; the name cannot be a
+// Gemini field's, and other formats report it as a loss.
+const partFieldsKey = "gemini:partFields"
+
+// partFields are the fields of one part kept in Extra[partFieldsKey].
+type partFields struct {
+	Type             string          `json:"type"`
+	VideoMetadata    json.RawMessage `json:"videoMetadata,omitempty"`
+	MediaResolution  json.RawMessage `json:"mediaResolution,omitempty"`
+	FunctionResponse *struct {
+		Parts        json.RawMessage `json:"parts,omitempty"`
+		WillContinue json.RawMessage `json:"willContinue,omitempty"`
+		Scheduling   json.RawMessage `json:"scheduling,omitempty"`
+	} `json:"functionResponse,omitempty"`
+}
+
+// partKey is the key of part j of message m in Extra[partFieldsKey].
+func partKey(m, j int) string { return strconv.Itoa(m) + "." + strconv.Itoa(j) }
+
+// keep records the fields of p, part j of message m, that the model has
+// no place for.
+func (d *decoder) keep(p *wirePart, out *llm.Part, m, j int) {
+	fr := p.FunctionResponse
+	hasFR := fr != nil && (len(fr.Parts) > 0 || len(fr.WillContinue) > 0 || len(fr.Scheduling) > 0)
+	if len(p.VideoMetadata) == 0 && len(p.MediaResolution) == 0 && !hasFR {
+		return
+	}
+	f := &partFields{Type: out.Type.String(), VideoMetadata: p.VideoMetadata, MediaResolution: p.MediaResolution}
+	if hasFR {
+		f.FunctionResponse = &struct {
+			Parts        json.RawMessage `json:"parts,omitempty"`
+			WillContinue json.RawMessage `json:"willContinue,omitempty"`
+			Scheduling   json.RawMessage `json:"scheduling,omitempty"`
+		}{fr.Parts, fr.WillContinue, fr.Scheduling}
+	}
+	if d.fields == nil {
+		d.fields = make(map[string]*partFields)
+	}
+	d.fields[partKey(m, j)] = f
+}
+
+// message converts contents[i], which becomes message m of the request.
+func (d *decoder) message(c *wireContent, i, mi int) (llm.Message, error) {
 	var m llm.Message
 	switch c.Role {
 	case "user", "":
@@ -125,6 +185,7 @@ func (d *decoder) message(c *wireContent, i int) (llm.Message, error) {
 			err.Param = fmt.Sprintf("contents[%d].parts[%d]%s", i, j, err.Param)
 			return m, err
 		}
+		d.keep(&c.Parts[j], &p, mi, j)
 		m.Parts = append(m.Parts, p)
 	}
 	return m, nil
@@ -145,7 +206,7 @@ func (d *decoder) part(p *wirePart) (llm.Part, *llm.Error) {
 		}
 		id := fc.ID
 		if id == "" {
-			id = madeUpID(d.calls)
+			id = madeUpID(d.calls, "")
 			if d.pending == nil {
 				d.pending = make(map[string][]string)
 			}
@@ -347,6 +408,11 @@ func EncodeRequest(req *llm.Request) ([]byte, []llm.Loss, error) {
 	var losses []llm.Loss
 	loss := func(field, reason string) { losses = append(losses, llm.Loss{Field: field, Reason: reason}) }
 	e.loss = loss
+	if raw, ok := req.Extra[partFieldsKey]; ok && e.native {
+		if err := json.Unmarshal(raw, &e.fields); err != nil {
+			return nil, nil, invalid(partFieldsKey, "%v", err)
+		}
+	}
 
 	var out struct {
 		Contents          []wireContent   `json:"contents"`
@@ -386,9 +452,12 @@ func EncodeRequest(req *llm.Request) ([]byte, []llm.Loss, error) {
 		} else if m.Role != llm.RoleUser && m.Role != llm.RoleTool {
 			return nil, nil, invalid(field+".role", "unknown role %q", m.Role)
 		}
-		parts, err := e.parts(m.Parts, field)
+		parts, err := e.parts(m.Parts, i, field)
 		if err != nil {
 			return nil, nil, err
+		}
+		if role == "model" && !e.fromGemini {
+			e.placeholder(parts, field)
 		}
 		// Results of parallel calls go back in one user turn.
 		if n := len(out.Contents); m.Role == llm.RoleTool && n > 0 && i > 0 && req.Messages[i-1].Role == llm.RoleTool {
@@ -468,7 +537,7 @@ func EncodeRequest(req *llm.Request) ([]byte, []llm.Loss, error) {
 	}
 	for _, k := range sortedKeys(extra) {
 		switch k {
-		case "tools", "toolConfig", "generationConfig":
+		case "tools", "toolConfig", "generationConfig", partFieldsKey:
 			continue
 		case "contents", "systemInstruction":
 			loss(k, "extra field would overwrite the conversation; not sent")
@@ -481,10 +550,47 @@ func EncodeRequest(req *llm.Request) ([]byte, []llm.Loss, error) {
 
 // encoder holds what encoding a conversation needs across messages.
 type encoder struct {
-	native     bool              // req.ExtraFormat is gemini or "": signatures and Extra are sent
-	fromGemini bool              // req.ExtraFormat is gemini: its effort is a thinkingLevel
-	names      map[string]string // call id → function name, for results without a name
+	native     bool                   // req.ExtraFormat is gemini or "": signatures and Extra are sent
+	fromGemini bool                   // req.ExtraFormat is gemini: its effort is a thinkingLevel
+	names      map[string]string      // call id → function name, for results without a name
+	fields     map[string]*partFields // Extra[partFieldsKey], when native
 	loss       func(field, reason string)
+}
+
+// skipSignature is the thoughtSignature Google documents for function
+// calls that did not come from Gemini (history from another model, or
+// written by hand): Gemini 3 answers 400 to a model turn whose first
+// functionCall has no signature, and skips its check for this value.
+const skipSignature = "skip_thought_signature_validator"
+
+// placeholder gives the first functionCall of a model turn that did not
+// come from Gemini the placeholder signature, when it has none, and
+// reports it.
+func (e *encoder) placeholder(parts []wirePart, field string) {
+	for j := range parts {
+		if parts[j].FunctionCall == nil {
+			continue
+		}
+		if parts[j].ThoughtSignature == "" {
+			parts[j].ThoughtSignature = skipSignature
+			e.loss(field+".parts["+strconv.Itoa(j)+"].signature",
+				"no gemini signature: placeholder "+skipSignature+" sent (Gemini 3 requires one on a turn's first function call)")
+		}
+		return
+	}
+}
+
+// restore writes back the fields Extra[partFieldsKey] keeps for part j
+// of message i, when that part is still of the type they came with.
+func (e *encoder) restore(w *wirePart, p *llm.Part, i, j int) {
+	f := e.fields[partKey(i, j)]
+	if f == nil || f.Type != p.Type.String() {
+		return
+	}
+	w.VideoMetadata, w.MediaResolution = f.VideoMetadata, f.MediaResolution
+	if fr := f.FunctionResponse; fr != nil && w.FunctionResponse != nil {
+		w.FunctionResponse.Parts, w.FunctionResponse.WillContinue, w.FunctionResponse.Scheduling = fr.Parts, fr.WillContinue, fr.Scheduling
+	}
 }
 
 func (e *encoder) cache(p *llm.Part, field string, j int) {
@@ -493,7 +599,7 @@ func (e *encoder) cache(p *llm.Part, field string, j int) {
 	}
 }
 
-func (e *encoder) parts(in []llm.Part, field string) ([]wirePart, error) {
+func (e *encoder) parts(in []llm.Part, i int, field string) ([]wirePart, error) {
 	out := make([]wirePart, 0, len(in))
 	for j := range in {
 		p := &in[j]
@@ -556,6 +662,9 @@ func (e *encoder) parts(in []llm.Part, field string) ([]wirePart, error) {
 			}
 		default:
 			return nil, invalid(pf+".type", "unknown part type %d", p.Type)
+		}
+		if e.fields != nil {
+			e.restore(&w, p, i, j)
 		}
 		out = append(out, w)
 	}
@@ -792,8 +901,27 @@ func argsObject(args string) (json.RawMessage, error) {
 	return json.RawMessage(t), nil
 }
 
-// madeUpID is the id given to the n-th call that came without one.
-func madeUpID(n int) string { return "call_" + strconv.Itoa(n) }
+// madeUpID is the id given to the n-th call that came without one:
+// "call_N" in a request, "call_N_" and a suffix of 8 hex digits in a
+// response (one suffix per response, so that ids of calls in different
+// responses differ).
+func madeUpID(n int, suffix string) string {
+	id := "call_" + strconv.Itoa(n)
+	if suffix != "" {
+		id += "_" + suffix
+	}
+	return id
+}
+
+// idSuffix is a random suffix for the made-up ids of one response.
+func idSuffix() string {
+	var b [8]byte
+	v := rand.Uint32()
+	for i := range b {
+		b[i] = hexDigits[v>>(28-4*i)&0xf]
+	}
+	return string(b[:])
+}
 
 // isMadeUp reports whether id has the form of [madeUpID]: such ids are
 // the codec's, never sent to Gemini.
@@ -802,8 +930,17 @@ func isMadeUp(id string) bool {
 	if !ok || d == "" {
 		return id == ""
 	}
-	for i := 0; i < len(d); i++ {
-		if d[i] < '0' || d[i] > '9' {
+	n, suffix, hasSuffix := strings.Cut(d, "_")
+	if n == "" || hasSuffix && len(suffix) != 8 {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		if n[i] < '0' || n[i] > '9' {
+			return false
+		}
+	}
+	for i := 0; i < len(suffix); i++ {
+		if c := suffix[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return false
 		}
 	}

@@ -237,7 +237,7 @@ func TestEncodeRequestFromModel(t *testing.T) {
 	      {"fileData": {"mimeType": "image/png", "fileUri": "https://example.com/photos/sky.png?size=large"}}
 	    ]},
 	    {"role": "model", "parts": [
-	      {"functionCall": {"id": "call_Ab3", "name": "locate", "args": {"photo": 1}}},
+	      {"functionCall": {"id": "call_Ab3", "name": "locate", "args": {"photo": 1}}, "thoughtSignature": "skip_thought_signature_validator"},
 	      {"functionCall": {"id": "call_Cd4", "name": "get_weather", "args": {"city": "Nice"}}}
 	    ]},
 	    {"role": "user", "parts": [
@@ -257,8 +257,8 @@ func TestEncodeRequestFromModel(t *testing.T) {
 	  }
 	}`
 	jsonEqual(t, "EncodeRequest", body, []byte(want))
-	if got := lossFields(losses); !slices.Equal(got, []string{"reasoning_effort"}) {
-		t.Errorf("losses = %v; want [reasoning_effort]", losses)
+	if got := lossFields(losses); !slices.Equal(got, []string{"messages[2].parts[0].signature", "reasoning_effort"}) {
+		t.Errorf("losses = %v; want the placeholder signature and reasoning_effort", losses)
 	}
 }
 
@@ -476,5 +476,105 @@ func TestEncodeRequestInlineMediaType(t *testing.T) {
 	}
 	if !strings.Contains(string(body), `"mimeType":"image/png"`) {
 		t.Errorf("EncodeRequest(inline png without type) = %s; want mimeType image/png", body)
+	}
+}
+
+// The Gemini API reads proto field names as well as their lowerCamelCase
+// JSON names, and Google's own curl examples use system_instruction,
+// inline_data and mime_type. Such a request must mean the same thing.
+func TestDecodeRequestSnakeCase(t *testing.T) {
+	body := `{
+	  "system_instruction": {"parts": [{"text": "You are a cat."}]},
+	  "contents": [{"parts": [
+	    {"inline_data": {"mime_type": "image/jpeg", "data": "/9j/4AAQ"}},
+	    {"text": "Caption this image."}
+	  ]}],
+	  "generation_config": {"max_output_tokens": 50}
+	}`
+	req, err := DecodeRequestFor("gemini-2.5-flash", []byte(body))
+	if err != nil {
+		t.Fatalf("DecodeRequest(snake_case body) = %v; want it read like its camelCase twin", err)
+	}
+	if len(req.Messages) != 2 || req.Messages[0].Role != llm.RoleSystem || req.Messages[0].Text() != "You are a cat." {
+		t.Errorf("Messages = %+v; want the system_instruction as a leading system message", req.Messages)
+	}
+	if len(req.Messages) == 2 && (len(req.Messages[1].Parts) != 2 || req.Messages[1].Parts[0].Type != llm.PartImage) {
+		t.Errorf("user parts = %+v; want the inline_data image then the text", req.Messages[1].Parts)
+	}
+	if req.MaxTokens != 50 {
+		t.Errorf("MaxTokens = %d; want 50 from generation_config.max_output_tokens", req.MaxTokens)
+	}
+}
+
+// Gemini 3 rejects a model turn whose first functionCall has no
+// thoughtSignature (400 "Function call is missing a thought_signature").
+// A conversation from a client of another format never has one; Google
+// documents a placeholder signature for such history.
+func TestEncodeRequestPlaceholderSignature(t *testing.T) {
+	req := &llm.Request{Model: "gemini-3-pro-preview", ExtraFormat: llm.FormatOpenAI, Messages: []llm.Message{
+		{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartText, Text: "Weather in Lyon?"}}},
+		{Role: llm.RoleAssistant, Parts: []llm.Part{{Type: llm.PartToolCall, ToolCall: &llm.ToolCall{ID: "call_Xy7", Name: "weather", Arguments: `{"city":"Lyon"}`}}}},
+		{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult, ToolResult: &llm.ToolResult{CallID: "call_Xy7", Parts: []llm.Part{{Type: llm.PartText, Text: "12C"}}}}}},
+	}}
+	body, _, err := EncodeRequest(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Contents []struct {
+			Parts []map[string]json.RawMessage `json:"parts"`
+		} `json:"contents"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil || len(out.Contents) != 3 {
+		t.Fatalf("body %s: %v", body, err)
+	}
+	if string(out.Contents[1].Parts[0]["thoughtSignature"]) != `"skip_thought_signature_validator"` {
+		t.Errorf("functionCall part %s has no placeholder thoughtSignature; Gemini 3 answers 400", body)
+	}
+	_, losses, _ := EncodeRequest(req)
+	if got := lossFields(losses); !slices.Equal(got, []string{"messages[1].parts[0].signature"}) {
+		t.Errorf("losses = %v; want the placeholder reported", losses)
+	}
+	// A Gemini client's own history is sent as it came.
+	req.ExtraFormat = llm.FormatGemini
+	body, _, _ = EncodeRequest(req)
+	if strings.Contains(string(body), "thoughtSignature") {
+		t.Errorf("request from gemini = %s; want no placeholder", body)
+	}
+}
+
+// Fields of a part or a functionResponse the codec does not read
+// (videoMetadata, functionResponse.parts of Gemini 3 multimodal results)
+// vanish: not written back for gemini, and no Loss says so.
+func TestRequestPartFieldsKept(t *testing.T) {
+	body := `{"contents":[
+	  {"role":"user","parts":[{"fileData":{"mimeType":"video/mp4","fileUri":"https://generativelanguage.googleapis.com/v1beta/files/abc"},"videoMetadata":{"startOffset":"10s","endOffset":"20s"}},{"text":"Summarize"}]},
+	  {"role":"model","parts":[{"functionCall":{"id":"c1","name":"snap","args":{}}}]},
+	  {"role":"user","parts":[{"functionResponse":{"id":"c1","name":"snap","response":{"ok":true},"parts":[{"inlineData":{"mimeType":"image/png","data":"iVBORw0KGgo="}}]}}]}
+	]}`
+	req, err := DecodeRequest([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Model = "gemini-2.5-flash"
+	out, losses, err := EncodeRequest(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{`"videoMetadata":{"startOffset":"10s","endOffset":"20s"}`, `"parts":[{"inlineData"`} {
+		if !strings.Contains(string(out), f) || len(losses) != 0 {
+			t.Errorf("gemini to gemini: %s not written back (losses %v):\n%s", f, losses, out)
+		}
+	}
+	if strings.Contains(string(out), partFieldsKey) {
+		t.Errorf("%s sent to Gemini:\n%s", partFieldsKey, out)
+	}
+	// For another format's request (Extra of that format), they are gone:
+	// the openai encoder reports Extra[partFieldsKey] as a loss; here,
+	// a part moved elsewhere does not take them along.
+	req.Messages[0].Parts[0], req.Messages[0].Parts[1] = req.Messages[0].Parts[1], req.Messages[0].Parts[0]
+	out, _, _ = EncodeRequest(req)
+	if strings.Contains(string(out), "videoMetadata") {
+		t.Errorf("videoMetadata written onto a part of another type:\n%s", out)
 	}
 }

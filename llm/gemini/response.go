@@ -28,8 +28,9 @@ type wireResponse struct {
 }
 
 // DecodeResponse reads a GenerateContentResponse into the model, from its
-// first candidate. Tool calls without an id get "call_0", "call_1"... in
-// order; the usage is normalized (see the package documentation) with
+// first candidate. Tool calls without an id get "call_0_" + s,
+// "call_1_" + s... in order, s 8 random hex digits of this response (ids
+// of different responses differ); the usage is normalized (see the package documentation) with
 // Source [llm.UsageReported]. Fields the model has no place for are kept
 // in Extra (the candidate's own under "candidate"), and further
 // candidates and parts of kinds the model lacks are reported in Losses.
@@ -79,11 +80,12 @@ func DecodeResponse(body []byte) (*llm.Response, error) {
 		setExtra(&res.Extra, "candidate", b)
 	}
 	calls := 0
+	suffix := ""
 	if c.Content != nil {
 		res.Message.Parts = make([]llm.Part, 0, len(c.Content.Parts))
 		for j := range c.Content.Parts {
 			p := &c.Content.Parts[j]
-			part, ok := responsePart(p, &calls)
+			part, ok := responsePart(p, &calls, &suffix)
 			if !ok {
 				res.Losses = append(res.Losses, llm.Loss{Field: "candidates[0].content.parts[" + strconv.Itoa(j) + "]", Reason: "part kind not in the model"})
 				continue
@@ -97,15 +99,19 @@ func DecodeResponse(body []byte) (*llm.Response, error) {
 }
 
 // responsePart converts a part of a response; calls counts the tool calls
-// for made-up ids. It reports false for kinds the model lacks
-// (executableCode, codeExecutionResult).
-func responsePart(p *wirePart, calls *int) (llm.Part, bool) {
+// and suffix is the response's, chosen at the first made-up id. It
+// reports false for kinds the model lacks (executableCode,
+// codeExecutionResult).
+func responsePart(p *wirePart, calls *int, suffix *string) (llm.Part, bool) {
 	out := llm.Part{Signature: p.ThoughtSignature}
 	switch {
 	case p.FunctionCall != nil:
 		id := p.FunctionCall.ID
 		if id == "" {
-			id = madeUpID(*calls)
+			if *suffix == "" {
+				*suffix = idSuffix()
+			}
+			id = madeUpID(*calls, *suffix)
 		}
 		*calls++
 		args, err := argsText(p.FunctionCall.Args)

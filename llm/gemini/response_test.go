@@ -2,12 +2,14 @@ package gemini
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vivremotion/gateway/llm"
 )
@@ -23,6 +25,7 @@ func TestDecodeResponseGolden(t *testing.T) {
 		{Type: llm.PartToolCall, Signature: "CiQBVKhc7sig1", ToolCall: &llm.ToolCall{ID: "call_0", Name: "get_weather", Arguments: `{"city":"Lyon"}`}},
 		{Type: llm.PartToolCall, ToolCall: &llm.ToolCall{ID: "call_1", Name: "get_weather", Arguments: `{"city":"Nice"}`}},
 	}
+	noSuffixes(res.Message.Parts)
 	if !reflect.DeepEqual(res.Message.Parts, want) || res.Message.Role != llm.RoleAssistant {
 		got, _ := json.MarshalIndent(res.Message, "", " ")
 		t.Errorf("Message =\n%s", got)
@@ -363,5 +366,61 @@ func TestEncodeError(t *testing.T) {
 				t.Errorf("DecodeError(EncodeError(%+v)) = %+v; want status word %s", r.err, back, r.word)
 			}
 		})
+	}
+}
+
+// An Anthropic overload (529) answered to a Gemini client must use a status
+// Gemini clients know: 503 UNAVAILABLE (llm.ErrOverloaded: "503
+// elsewhere").
+func TestEncodeErrorGeminiStatus(t *testing.T) {
+	status, body := EncodeError(&llm.Error{Kind: llm.ErrOverloaded, Status: 529, Message: "Overloaded"})
+	if status != 503 || !strings.Contains(string(body), `"code":503`) {
+		t.Errorf("EncodeError(overloaded, 529) = %d %s; want 503", status, body)
+	}
+	// Any status Gemini does not use becomes its kind's Gemini status.
+	status, body = EncodeError(&llm.Error{Kind: llm.ErrRequestTooLarge, Status: 413, Message: "too big"})
+	if status != 400 || !strings.Contains(string(body), `"code":400`) {
+		t.Errorf("EncodeError(request_too_large, 413) = %d %s; want 400", status, body)
+	}
+}
+
+// TestDecodeResponseMadeUpIDsDiffer: calls without an id get ids unique
+// across responses (a client keeping a history of several responses must
+// not see call_0 twice), which the codec still recognises as its own and
+// never sends to Gemini.
+func TestDecodeResponseMadeUpIDsDiffer(t *testing.T) {
+	body := []byte(`{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"f","args":{}}},{"functionCall":{"name":"g","args":{}}}]},"finishReason":"STOP"}]}`)
+	seen := map[string]bool{}
+	for range 2 {
+		res, err := DecodeResponse(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range res.Message.Parts {
+			id := p.ToolCall.ID
+			if seen[id] || !isMadeUp(id) || noSuffix(id) != fmt.Sprint("call_", i) {
+				t.Errorf("call %d id %q: want call_%d and a suffix of this response, made up", i, id, i)
+			}
+			seen[id] = true
+		}
+		out, _, err := EncodeResponse(res)
+		if err != nil || strings.Contains(string(out), `"id"`) {
+			t.Errorf("EncodeResponse = %s, %v; want no made-up id sent", out, err)
+		}
+	}
+	for _, id := range []string{"call_Xy7", "call_0_1234567", "call_0_1234567G", "call__12345678", "toolu_01"} {
+		if isMadeUp(id) {
+			t.Errorf("isMadeUp(%q) = true; want false", id)
+		}
+	}
+}
+
+// TestDecodeErrorCutAtRuneStart: the message of a long non-JSON body is
+// cut before the character that straddles the bound, so it stays UTF-8.
+func TestDecodeErrorCutAtRuneStart(t *testing.T) {
+	body := strings.Repeat("a", maxErrorMessage-1) + "été"
+	e := DecodeError(502, nil, []byte(body))
+	if !utf8.ValidString(e.Message) || len(e.Message) != maxErrorMessage-1 {
+		t.Errorf("Message of %d bytes, valid UTF-8 %v; want %d bytes, valid", len(e.Message), utf8.ValidString(e.Message), maxErrorMessage-1)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 
 	"github.com/vivremotion/gateway/llm"
 	"github.com/vivremotion/gateway/llm/sse"
@@ -12,6 +13,11 @@ import (
 // maxEvent bounds one SSE event of a stream (a chunk can carry an inline
 // image).
 const maxEvent = 32 << 20
+
+// maxChunkParts bounds the parts of one stream chunk: each becomes events
+// far larger than its JSON, so a chunk of many tiny parts would cost
+// memory out of proportion to its size. Gemini sends a few.
+const maxChunkParts = 1000
 
 // streamDecoder reads a streamGenerateContent?alt=sse body into model
 // events.
@@ -29,9 +35,14 @@ type streamDecoder struct {
 	index    int          // the index of the next part
 	calls    int          // tool calls so far
 	toolCall bool         // a tool call was seen
+	suffix   string       // of the made-up call ids, chosen at the first
+	others   bool         // other candidates were reported as a loss
 	finished bool         // a finishReason was seen
 	usage    *llm.Usage   // the latest usage
-	err      error        // the error to return once the queue is empty
+	// pendingLoss is the loss of other candidates seen after the start,
+	// for the EventFinish.
+	pendingLoss []llm.Loss
+	err         error // the error to return once the queue is empty
 }
 
 // NewStreamDecoder returns the model events of a Gemini SSE stream. Its
@@ -41,6 +52,10 @@ type streamDecoder struct {
 // PartEnd; a finishReason is EventFinish, followed by EventUsage. A
 // stream that ends without a finishReason gives an EventUsage with
 // Source [llm.UsageCutShort], an EventError, then io.ErrUnexpectedEOF.
+// Only candidate 0 is read: other candidates (candidateCount above 1)
+// are reported once as a loss, on the EventStart when the first chunk
+// has them, else on the EventFinish. Empty text parts without a
+// signature give no event; a chunk of more than 1000 parts is an error.
 // Close closes body when it is an io.Closer.
 func NewStreamDecoder(body io.Reader) llm.Stream {
 	return newStreamDecoder(body, nil)
@@ -90,6 +105,7 @@ func (d *streamDecoder) read() {
 		Candidates []struct {
 			Content      *wireContent `json:"content"`
 			FinishReason string       `json:"finishReason"`
+			Index        int          `json:"index"`
 		} `json:"candidates"`
 		UsageMetadata  *wireUsage                    `json:"usageMetadata"`
 		ResponseID     string                        `json:"responseId"`
@@ -113,38 +129,68 @@ func (d *streamDecoder) read() {
 		d.fail(e)
 		return
 	}
+	c0, other := -1, false
+	for i := range w.Candidates {
+		if w.Candidates[i].Index == 0 {
+			if c0 < 0 {
+				c0 = i
+			}
+		} else {
+			other = true
+		}
+	}
+	var otherLoss []llm.Loss
+	if other && !d.others {
+		d.others = true
+		otherLoss = []llm.Loss{{Field: "candidates", Reason: "only candidate 0 is streamed"}}
+	}
 	if !d.started {
 		d.started = true
-		d.queue = append(d.queue, llm.Event{Type: llm.EventStart, ID: w.ResponseID, Model: w.ModelVersion, Losses: d.losses})
+		d.queue = append(d.queue, llm.Event{Type: llm.EventStart, ID: w.ResponseID, Model: w.ModelVersion, Losses: append(d.losses, otherLoss...)})
+		otherLoss = nil
 	}
 	if w.UsageMetadata != nil {
 		u := usage(w.UsageMetadata)
 		d.usage = &u
 	}
+	if otherLoss != nil {
+		d.pendingLoss = otherLoss
+	}
 	finish := ""
-	if len(w.Candidates) > 0 {
-		c := &w.Candidates[0]
+	if c0 >= 0 {
+		c := &w.Candidates[c0]
+		if c.Content != nil && len(c.Content.Parts) > maxChunkParts {
+			d.fail(&llm.Error{Kind: llm.ErrServer, Message: "gemini: a stream chunk of " + strconv.Itoa(len(c.Content.Parts)) + " parts; at most " + strconv.Itoa(maxChunkParts) + " are read"})
+			return
+		}
 		if c.Content != nil {
 			for j := range c.Content.Parts {
 				d.part(&c.Content.Parts[j])
 			}
 		}
 		finish = c.FinishReason
-	} else if w.PromptFeedback != nil && w.PromptFeedback.BlockReason != "" && !d.finished {
+	} else if len(w.Candidates) == 0 && w.PromptFeedback != nil && w.PromptFeedback.BlockReason != "" && !d.finished {
 		d.finished = true
-		d.queue = append(d.queue, llm.Event{Type: llm.EventFinish, FinishReason: llm.FinishContentFilter, RawFinishReason: w.PromptFeedback.BlockReason})
+		d.queue = append(d.queue, llm.Event{Type: llm.EventFinish, FinishReason: llm.FinishContentFilter, RawFinishReason: w.PromptFeedback.BlockReason, Losses: d.takeLoss()})
 	}
 	switch {
 	case finish != "" && !d.finished:
 		d.finished = true
 		d.closePart()
-		d.queue = append(d.queue, llm.Event{Type: llm.EventFinish, FinishReason: FinishReason(finish, d.toolCall), RawFinishReason: finish})
+		d.queue = append(d.queue, llm.Event{Type: llm.EventFinish, FinishReason: FinishReason(finish, d.toolCall), RawFinishReason: finish, Losses: d.takeLoss()})
 		if d.usage != nil {
 			d.queue = append(d.queue, llm.Event{Type: llm.EventUsage, Usage: d.usage})
 		}
 	case d.finished && w.UsageMetadata != nil: // usage in a chunk after the finish
 		d.queue = append(d.queue, llm.Event{Type: llm.EventUsage, Usage: d.usage})
 	}
+}
+
+// takeLoss returns the pending loss for an EventFinish, once.
+func (d *streamDecoder) takeLoss() []llm.Loss {
+	l := d.pendingLoss
+	d.pendingLoss = nil
+	return l
 }
 
 // part turns one part of a chunk into events.
@@ -154,7 +200,10 @@ func (d *streamDecoder) part(p *wirePart) {
 		d.closePart()
 		id := p.FunctionCall.ID
 		if id == "" {
-			id = madeUpID(d.calls)
+			if d.suffix == "" {
+				d.suffix = idSuffix()
+			}
+			id = madeUpID(d.calls, d.suffix)
 		}
 		args, err := argsText(p.FunctionCall.Args)
 		if err != nil {
@@ -169,6 +218,9 @@ func (d *streamDecoder) part(p *wirePart) {
 			llm.Event{Type: llm.EventDelta, Index: i, PartType: llm.PartToolCall, ToolIndex: ti, Arguments: args, Signature: p.ThoughtSignature},
 			llm.Event{Type: llm.EventPartEnd, Index: i, PartType: llm.PartToolCall, ToolIndex: ti})
 	case p.Text != nil:
+		if *p.Text == "" && p.ThoughtSignature == "" {
+			return // carries nothing
+		}
 		kind := llm.PartText
 		if p.Thought {
 			kind = llm.PartReasoning

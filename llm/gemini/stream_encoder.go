@@ -9,8 +9,12 @@ import (
 
 // StreamEncoder writes model events as a streamGenerateContent?alt=sse
 // stream: each text or reasoning delta a chunk of its own, each tool call
-// one chunk when its part ends (Gemini sends whole calls), and the
-// finishReason with the usage in a last chunk, written by Close.
+// one chunk (Gemini sends whole calls), and the finishReason with the
+// usage in a last chunk, written by Close. The arguments of a call are
+// gathered by part Index, so calls whose events interleave keep their
+// own; a call is written when its part ends with arguments that are a
+// whole JSON object, else (more deltas may follow an end when calls
+// interleave) by Close, before the last chunk.
 type StreamEncoder struct {
 	w      *sse.Writer
 	buf    []byte // the chunk being written, reused
@@ -18,9 +22,7 @@ type StreamEncoder struct {
 	model  string
 	losses []llm.Loss
 
-	call     llm.ToolCall // the tool call being aggregated
-	args     []byte
-	inCall   bool
+	calls    []pendingCall // tool calls not written yet, in order of start
 	finish   llm.FinishReason
 	raw      string
 	finished bool
@@ -28,6 +30,13 @@ type StreamEncoder struct {
 	hasUsage bool
 	closed   bool
 	sigLoss  bool
+}
+
+// pendingCall is a tool call being gathered.
+type pendingCall struct {
+	index    int // its part's Index
+	id, name string
+	args     []byte
 }
 
 // NewStreamEncoder returns an encoder writing to w. req is the client's
@@ -49,12 +58,12 @@ func (e *StreamEncoder) Encode(ev llm.Event) error {
 	case llm.EventStart:
 		e.id, e.model = ev.ID, ev.Model
 	case llm.EventPartStart:
-		if ev.PartType == llm.PartToolCall {
-			e.inCall, e.args = true, e.args[:0]
-			e.call = llm.ToolCall{}
+		if ev.PartType == llm.PartToolCall && e.call(ev.Index) == nil {
+			c := pendingCall{index: ev.Index}
 			if ev.ToolCall != nil {
-				e.call.ID, e.call.Name = ev.ToolCall.ID, ev.ToolCall.Name
+				c.id, c.name = ev.ToolCall.ID, ev.ToolCall.Name
 			}
+			e.calls = append(e.calls, c)
 		}
 	case llm.EventDelta:
 		if ev.Signature != "" && !e.sigLoss {
@@ -63,7 +72,11 @@ func (e *StreamEncoder) Encode(ev llm.Event) error {
 		}
 		switch ev.PartType {
 		case llm.PartToolCall:
-			e.args = append(e.args, ev.Arguments...)
+			if c := e.call(ev.Index); c != nil {
+				c.args = append(c.args, ev.Arguments...)
+			} else if ev.Arguments != "" {
+				return &llm.Error{Kind: llm.ErrServer, Message: "gemini: arguments for part " + strconv.Itoa(ev.Index) + ", no tool call open there"}
+			}
 		case llm.PartText, llm.PartReasoning, llm.PartRefusal:
 			if ev.Text == "" {
 				return nil
@@ -74,9 +87,17 @@ func (e *StreamEncoder) Encode(ev llm.Event) error {
 			return e.writeText(ev.Text, ev.PartType == llm.PartReasoning)
 		}
 	case llm.EventPartEnd:
-		if e.inCall {
-			e.inCall = false
-			return e.writeCall()
+		for i := range e.calls {
+			c := &e.calls[i]
+			if c.index != ev.Index {
+				continue
+			}
+			if _, err := argsObject(string(c.args)); len(c.args) == 0 || err != nil {
+				return nil // not whole yet: more may come, else Close writes it
+			}
+			err := e.writeCall(c)
+			e.calls = append(e.calls[:i], e.calls[i+1:]...)
+			return err
 		}
 	case llm.EventFinish:
 		e.finish, e.raw, e.finished = ev.FinishReason, ev.RawFinishReason, true
@@ -87,7 +108,8 @@ func (e *StreamEncoder) Encode(ev llm.Event) error {
 	case llm.EventError:
 		if ev.Err != nil {
 			e.closed = true
-			return e.w.WriteData(errorBody(ev.Err, ev.Err.HTTPStatus()))
+			_, b := EncodeError(ev.Err)
+			return e.w.WriteData(b)
 		}
 	case llm.EventPing:
 		return e.w.WriteComment("")
@@ -107,8 +129,15 @@ func (e *StreamEncoder) Close(err error) error {
 		if !ok {
 			le = &llm.Error{Kind: llm.ErrServer, Message: err.Error()}
 		}
-		return e.w.WriteData(errorBody(le, le.HTTPStatus()))
+		_, b := EncodeError(le)
+		return e.w.WriteData(b)
 	}
+	for i := range e.calls {
+		if err := e.writeCall(&e.calls[i]); err != nil {
+			return err
+		}
+	}
+	e.calls = e.calls[:0]
 	if !e.finished && !e.hasUsage {
 		return nil
 	}
@@ -171,19 +200,29 @@ func (e *StreamEncoder) writeText(text string, thought bool) error {
 	return e.w.WriteData(b)
 }
 
-func (e *StreamEncoder) writeCall() error {
-	args, err := argsObject(string(e.args))
+// call returns the pending call of part index, nil when none.
+func (e *StreamEncoder) call(index int) *pendingCall {
+	for i := range e.calls {
+		if e.calls[i].index == index {
+			return &e.calls[i]
+		}
+	}
+	return nil
+}
+
+func (e *StreamEncoder) writeCall(c *pendingCall) error {
+	args, err := argsObject(string(c.args))
 	if err != nil {
-		return &llm.Error{Kind: llm.ErrServer, Message: "gemini: tool call " + e.call.Name + ": " + err.Error()}
+		return &llm.Error{Kind: llm.ErrServer, Message: "gemini: tool call " + c.name + ": " + err.Error()}
 	}
 	b := append(e.buf[:0], `{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{`...)
-	if !isMadeUp(e.call.ID) {
+	if !isMadeUp(c.id) {
 		b = append(b, `"id":`...)
-		b = appendJSONString(b, e.call.ID)
+		b = appendJSONString(b, c.id)
 		b = append(b, ',')
 	}
 	b = append(b, `"name":`...)
-	b = appendJSONString(b, e.call.Name)
+	b = appendJSONString(b, c.name)
 	b = append(b, `,"args":`...)
 	b = append(b, compactBytes(args)...)
 	b = append(b, `}}]},"index":0}]`...)

@@ -123,6 +123,9 @@ func TestStreamDecoderRecorded(t *testing.T) {
 	for _, r := range rows {
 		t.Run(r.file, func(t *testing.T) {
 			got, err := drain(t, NewStreamDecoder(bytes.NewReader(readFixture(t, r.file))))
+			for i := range got {
+				got[i] = noSuffix(got[i])
+			}
 			if !equalStrings(got, r.want) {
 				t.Errorf("events =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(r.want, "\n"))
 			}
@@ -219,6 +222,8 @@ func TestStreamEncoderRoundTrip(t *testing.T) {
 	}
 	want, _ := a.Response()
 	got, _ := b.Response()
+	noSuffixes(want.Message.Parts)
+	noSuffixes(got.Message.Parts)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("re-decoded response = %+v\nwant %+v\nstream:\n%s", got, want, out)
 	}
@@ -272,13 +277,17 @@ func TestStreamEncoderErrors(t *testing.T) {
 	if want := `data: {"error":{"code":500,"message":"boom","status":"INTERNAL"}}` + "\n\n"; out != want {
 		t.Errorf("stream = %q; want %q", out, want)
 	}
-	// Arguments that are not JSON cannot be written.
+	// Arguments that are not JSON cannot be written: the part's end
+	// waits for more (calls may interleave), Close fails.
 	rec := httptest.NewRecorder()
 	e := NewStreamEncoder(sse.NewWriter(rec), nil)
 	e.Encode(llm.Event{Type: llm.EventPartStart, PartType: llm.PartToolCall, ToolCall: &llm.ToolCall{Name: "f"}})
 	e.Encode(llm.Event{Type: llm.EventDelta, PartType: llm.PartToolCall, Arguments: `{"a":`})
-	if err := e.Encode(llm.Event{Type: llm.EventPartEnd, PartType: llm.PartToolCall}); err == nil {
-		t.Error("Encode(PartEnd of bad arguments) = nil; want an error")
+	if err := e.Encode(llm.Event{Type: llm.EventPartEnd, PartType: llm.PartToolCall}); err != nil {
+		t.Errorf("Encode(PartEnd of a call not whole yet) = %v; want nil", err)
+	}
+	if err := e.Close(nil); err == nil {
+		t.Error("Close with a call of bad arguments = nil; want an error")
 	}
 }
 
@@ -364,5 +373,113 @@ func TestSetModel(t *testing.T) {
 	}
 	if _, err := SetModel([]byte(`{`), "m"); err == nil {
 		t.Error("SetModel(malformed) = nil error")
+	}
+}
+
+// A function call's args are the model's output: a key named
+// usageMetadata inside them must not be read as the response's usage
+// (a prompt can make the model write it, and the gateway bills by it).
+func TestResponseUsageTopLevelOnly(t *testing.T) {
+	body := `{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"log","args":{"usageMetadata":{"promptTokenCount":1,"candidatesTokenCount":1}}}}]},"finishReason":"STOP","index":0}],` +
+		`"usageMetadata":{"promptTokenCount":9000,"candidatesTokenCount":500,"totalTokenCount":9500}}`
+	u, ok := ResponseUsage([]byte(body))
+	if !ok || u.InputTokens != 9000 || u.OutputTokens != 500 {
+		t.Errorf("ResponseUsage = %+v, %v; want 9000 in, 500 out (the top-level usageMetadata)", u, ok)
+	}
+	var s UsageScanner
+	s.Scan(sse.Event{Data: []byte(body)})
+	if u, ok := s.Usage(); !ok || u.InputTokens != 9000 {
+		t.Errorf("UsageScanner.Usage = %+v, %v; want 9000 in", u, ok)
+	}
+}
+
+// A string value "usageMetadata" before the real key (a text delta that
+// is that word, an argument value) must not hide the usage.
+func TestResponseUsageAfterStringValue(t *testing.T) {
+	body := `{"candidates":[{"content":{"role":"model","parts":[{"text":"usageMetadata"}]},"finishReason":"STOP","index":0}],` +
+		`"usageMetadata":{"promptTokenCount":12,"candidatesTokenCount":3,"totalTokenCount":15}}`
+	u, ok := ResponseUsage([]byte(body))
+	if !ok || u.InputTokens != 12 || u.OutputTokens != 3 {
+		t.Errorf("ResponseUsage = %+v, %v; want 12 in, 3 out", u, ok)
+	}
+}
+
+// OpenAI streams parallel tool calls interleaved by index; its decoder
+// then emits part events that interleave (llm.Stream allows it). The
+// Gemini encoder must write each call with its own arguments.
+func TestStreamEncoderInterleavedCalls(t *testing.T) {
+	rec := httptest.NewRecorder()
+	enc := NewStreamEncoder(sse.NewWriter(rec), &llm.Request{})
+	evs := []llm.Event{
+		{Type: llm.EventStart, ID: "r1", Model: "gpt-x"},
+		{Type: llm.EventPartStart, Index: 0, PartType: llm.PartToolCall, ToolIndex: 0, ToolCall: &llm.ToolCall{ID: "call_a1", Name: "weather"}},
+		{Type: llm.EventDelta, Index: 0, PartType: llm.PartToolCall, ToolIndex: 0, Arguments: `{"city":`},
+		{Type: llm.EventPartEnd, Index: 0, PartType: llm.PartToolCall, ToolIndex: 0},
+		{Type: llm.EventPartStart, Index: 1, PartType: llm.PartToolCall, ToolIndex: 1, ToolCall: &llm.ToolCall{ID: "call_b2", Name: "time"}},
+		{Type: llm.EventDelta, Index: 1, PartType: llm.PartToolCall, ToolIndex: 1, Arguments: `{"tz":"CET"}`},
+		{Type: llm.EventPartEnd, Index: 1, PartType: llm.PartToolCall, ToolIndex: 1},
+		{Type: llm.EventDelta, Index: 0, PartType: llm.PartToolCall, ToolIndex: 0, Arguments: `"Lyon"}`},
+		{Type: llm.EventPartEnd, Index: 0, PartType: llm.PartToolCall, ToolIndex: 0},
+		{Type: llm.EventFinish, FinishReason: llm.FinishToolCalls},
+	}
+	for _, ev := range evs {
+		if err := enc.Encode(ev); err != nil {
+			t.Fatalf("Encode(%v part %d) = %v; want the interleaved calls written whole", ev.Type, ev.Index, err)
+		}
+	}
+	if err := enc.Close(nil); err != nil {
+		t.Fatal(err)
+	}
+	out := rec.Body.String()
+	for _, want := range []string{`"name":"weather","args":{"city":"Lyon"}`, `"name":"time","args":{"tz":"CET"}`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stream lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+// With candidateCount > 1 a stream's chunks carry candidates by index; the
+// decoder reads only candidate 0 and must not mix another one's text in.
+func TestStreamDecoderCandidate0Only(t *testing.T) {
+	stream := "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"A\"}]},\"index\":0}]}\r\n\r\n" +
+		"data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"B\"}]},\"index\":1}]}\r\n\r\n" +
+		"data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"\"}]},\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":3,\"candidatesTokenCount\":2,\"totalTokenCount\":5}}\r\n\r\n"
+	s := NewStreamDecoder(strings.NewReader(stream))
+	var acc llm.Accumulator
+	for {
+		ev, err := s.Next()
+		if err != nil {
+			break
+		}
+		acc.Add(ev)
+	}
+	res, _ := acc.Response()
+	if got := res.Message.Text(); got != "A" {
+		t.Errorf("text = %q; want %q (candidate 1's text is not candidate 0's)", got, "A")
+	}
+}
+
+// A chunk of many empty text parts carries nothing, yet each becomes an
+// event of some 200 bytes: a 32 MiB chunk of them costs gigabytes.
+func TestStreamDecoderEmptyParts(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`data: {"candidates":[{"content":{"role":"model","parts":[`)
+	for i := 0; i < 10000; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"text":""}`)
+	}
+	b.WriteString("]},\"finishReason\":\"STOP\",\"index\":0}]}\n\n")
+	s := NewStreamDecoder(strings.NewReader(b.String()))
+	n := 0
+	for {
+		if _, err := s.Next(); err != nil {
+			break
+		}
+		n++
+	}
+	if n > 10 {
+		t.Errorf("a chunk of 10000 empty text parts gave %d events; want a handful (empty deltas carry nothing)", n)
 	}
 }

@@ -1,23 +1,19 @@
 package gemini
 
 import (
-	"bytes"
 	"encoding/json"
 
 	"github.com/vivremotion/gateway/llm"
 	"github.com/vivremotion/gateway/llm/sse"
 )
 
-var (
-	usageKey  = []byte(`"usageMetadata"`)
-	finishKey = []byte(`"finishReason"`)
-)
-
 // ResponseUsage reads the normalized usage of a GenerateContentResponse
-// passed through unchanged, without decoding its content. It reports
-// false when the body has no usageMetadata.
+// passed through unchanged, without decoding its content. Only the
+// top-level usageMetadata counts (one inside a function call's args is the
+// model's output). It reports false when the body has none.
 func ResponseUsage(body []byte) (llm.Usage, bool) {
-	return scanUsage(body)
+	u, ok, _ := scanChunk(body)
+	return u, ok
 }
 
 // UsageScanner reads the usage of a streamGenerateContent stream passed
@@ -29,14 +25,16 @@ type UsageScanner struct {
 	finished bool
 }
 
-// Scan reads the usage of one SSE event, looking only at its
-// usageMetadata object (a quoted key cannot occur unescaped inside text,
-// so the content is never decoded). It does not allocate.
+// Scan reads the usage of one SSE event: the counts of its top-level
+// usageMetadata, and whether a candidate has a finishReason. It walks the
+// chunk's structure without decoding its content (text and args are
+// skipped over), and does not allocate.
 func (s *UsageScanner) Scan(ev sse.Event) {
-	if u, ok := scanUsage(ev.Data); ok {
+	u, ok, finished := scanChunk(ev.Data)
+	if ok {
 		s.u, s.seen = u, true
 	}
-	if !s.finished && bytes.Contains(ev.Data, finishKey) {
+	if finished {
 		s.finished = true
 	}
 }
@@ -52,18 +50,105 @@ func (s *UsageScanner) Usage() (llm.Usage, bool) {
 	return u, s.seen
 }
 
-// scanUsage finds the usageMetadata object in data and reads its counts.
-func scanUsage(data []byte) (llm.Usage, bool) {
-	i := bytes.Index(data, usageKey)
-	if i < 0 {
-		return llm.Usage{}, false
-	}
-	s := scanner{b: data, i: i + len(usageKey)}
+// scanChunk reads a GenerateContentResponse's top-level keys: the counts
+// of usageMetadata, and whether an object of candidates has a
+// finishReason. Anything else is skipped over unread.
+func scanChunk(data []byte) (u llm.Usage, ok, finished bool) {
+	s := scanner{b: data}
 	s.space()
-	if !s.eat(':') {
-		return llm.Usage{}, false
+	if !s.eat('{') {
+		return u, false, false
 	}
-	s.space()
+	for {
+		s.space()
+		if s.eat('}') || s.i >= len(s.b) {
+			return u, ok, finished
+		}
+		if s.eat(',') {
+			continue
+		}
+		key, good := s.str()
+		if !good {
+			return u, ok, finished
+		}
+		s.space()
+		if !s.eat(':') {
+			return u, ok, finished
+		}
+		s.space()
+		switch string(key) { // no allocation: the conversion is only compared
+		case "usageMetadata":
+			u, ok = s.usage()
+			if !ok {
+				return u, false, finished
+			}
+			continue
+		case "candidates":
+			if s.candidatesFinished() {
+				finished = true
+			}
+			continue
+		}
+		if !s.skip() {
+			return u, ok, finished
+		}
+	}
+}
+
+// candidatesFinished reads an array of candidates and reports whether one
+// has a finishReason key of its own; s is left after the array.
+func (s *scanner) candidatesFinished() bool {
+	if !s.eat('[') {
+		s.skip()
+		return false
+	}
+	found := false
+	for {
+		s.space()
+		if s.i >= len(s.b) || s.eat(']') {
+			return found
+		}
+		if s.eat(',') {
+			continue
+		}
+		if !s.eat('{') {
+			if !s.skip() {
+				return found
+			}
+			continue
+		}
+		for {
+			s.space()
+			if s.i >= len(s.b) {
+				return found
+			}
+			if s.eat('}') {
+				break
+			}
+			if s.eat(',') {
+				continue
+			}
+			key, ok := s.str()
+			if !ok {
+				return found
+			}
+			s.space()
+			if !s.eat(':') {
+				return found
+			}
+			s.space()
+			if string(key) == "finishReason" {
+				found = true
+			}
+			if !s.skip() {
+				return found
+			}
+		}
+	}
+}
+
+// usage reads a usageMetadata object and its counts.
+func (s *scanner) usage() (llm.Usage, bool) {
 	if !s.eat('{') {
 		return llm.Usage{}, false
 	}

@@ -26,6 +26,11 @@ type wirePart struct {
 	FunctionCall     *wireCall         `json:"functionCall,omitempty"`
 	FunctionResponse *wireFuncResponse `json:"functionResponse,omitempty"`
 
+	// Part fields the model has no place for: kept in Extra for gemini
+	// (see partFieldsKey), a loss otherwise.
+	VideoMetadata   json.RawMessage `json:"videoMetadata,omitempty"`
+	MediaResolution json.RawMessage `json:"mediaResolution,omitempty"`
+
 	// Kinds of parts the model has no place for; read only to report them.
 	ExecutableCode      json.RawMessage `json:"executableCode,omitempty"`
 	CodeExecutionResult json.RawMessage `json:"codeExecutionResult,omitempty"`
@@ -51,6 +56,12 @@ type wireFuncResponse struct {
 	ID       string          `json:"id,omitempty"`
 	Name     string          `json:"name"`
 	Response json.RawMessage `json:"response"`
+
+	// Fields the model has no place for (multimodal results of Gemini 3,
+	// non-blocking calls): kept in Extra for gemini, a loss otherwise.
+	Parts        json.RawMessage `json:"parts,omitempty"`
+	WillContinue json.RawMessage `json:"willContinue,omitempty"`
+	Scheduling   json.RawMessage `json:"scheduling,omitempty"`
 }
 
 // wireFuncDecl is a FunctionDeclaration.
