@@ -43,6 +43,7 @@ func (a *Accumulator) Add(ev Event) {
 		p.signature.WriteString(ev.Signature)
 	case EventFinish:
 		a.res.FinishReason, a.res.RawFinishReason, a.res.StopSequence = ev.FinishReason, ev.RawFinishReason, ev.StopSequence
+		a.res.Losses = append(a.res.Losses, ev.Losses...)
 	case EventUsage:
 		if ev.Usage != nil {
 			a.res.Usage = *ev.Usage

@@ -79,6 +79,7 @@ type Event struct {
 	// Err is set on EventError.
 	Err *Error
 	// Losses lists what the request's translation could not carry, on
-	// EventStart.
+	// EventStart, and what the response's could not, when known only at
+	// the end, on EventFinish.
 	Losses []Loss
 }

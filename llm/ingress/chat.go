@@ -118,9 +118,13 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, f clientFormat,
 	h.reportLosses(w, r, losses)
 	w.WriteHeader(http.StatusOK)
 	var last *llm.Usage
-	failed := false // an EventError came: the usage is of a stream cut short
+	var late []llm.Loss // the provider's, known only at the end
+	failed := false     // an EventError came: the usage is of a stream cut short
 	ev := first
 	for {
+		if ev.Type != llm.EventStart {
+			late = append(late, ev.Losses...)
+		}
 		if ev.Type == llm.EventStart {
 			ev.Model = u.Model
 		}
@@ -153,7 +157,7 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, f clientFormat,
 	enc.Close(cerr)
 	// What the client's format could not carry of the events is known
 	// only now, after the head: it goes in a trailer, and in the log.
-	if ls := enc.Losses(); len(ls) > 0 {
+	if ls := append(late, enc.Losses()...); len(ls) > 0 {
 		fields := lossFields(ls)
 		w.Header().Set(http.TrailerPrefix+"Gateway-Loss", strings.Join(fields, ", "))
 		for _, l := range ls {
