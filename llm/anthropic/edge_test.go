@@ -38,7 +38,7 @@ const reviewStart = "event: message_start\n" +
 // A content_block_delta whose text value is cut to a lone quote must be an
 // EventError, not a panic (fastDelta slices raw[1:len(raw)-1] of a 1-byte
 // raw).
-func TestReviewStreamDecoderTruncatedDeltaNoPanic(t *testing.T) {
+func TestStreamDecoderTruncatedDeltaNoPanic(t *testing.T) {
 	in := reviewStart + "event: content_block_delta\n" +
 		`data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"}}` + "\n\n"
 	evs, err := drainStream(t, anthropic.NewStreamDecoder(strings.NewReader(in)))
@@ -53,7 +53,7 @@ func TestReviewStreamDecoderTruncatedDeltaNoPanic(t *testing.T) {
 // A hostile content_block_start index must not make the decoder allocate
 // in proportion to it: Anthropic numbers blocks 0, 1, 2... in order, so an
 // index far past the next one is a malformed event.
-func TestReviewStreamDecoderHugeBlockIndex(t *testing.T) {
+func TestStreamDecoderHugeBlockIndex(t *testing.T) {
 	in := reviewStart + "event: content_block_start\n" +
 		`data: {"type":"content_block_start","index":1048576,"content_block":{"type":"text","text":""}}` + "\n\n"
 	evs, _ := drainStream(t, anthropic.NewStreamDecoder(strings.NewReader(in)))
@@ -67,7 +67,7 @@ func TestReviewStreamDecoderHugeBlockIndex(t *testing.T) {
 // SetModel must leave no "model" but the new one at the top level: with a
 // duplicate key, encoding/json (and the ingress's routing) reads the last
 // one, so replacing only the first leaves the client's own name in force.
-func TestReviewSetModelDuplicateKey(t *testing.T) {
+func TestSetModelDuplicateKey(t *testing.T) {
 	body := []byte(`{"model":"claude-opus-4","max_tokens":10,"model":"cheap","messages":[{"role":"user","content":"hi"}]}`)
 	out, err := anthropic.SetModel(body, "claude-haiku")
 	if err != nil {
@@ -91,7 +91,7 @@ func TestReviewSetModelDuplicateKey(t *testing.T) {
 // A stream that ends before message_start (a 200 with an empty body) must
 // begin with EventStart or EventError, as llm.Streamer promises and the
 // ingress relies on to answer with an error status: not with EventUsage.
-func TestReviewStreamDecoderCutBeforeStart(t *testing.T) {
+func TestStreamDecoderCutBeforeStart(t *testing.T) {
 	ev, err := anthropic.NewStreamDecoder(strings.NewReader("")).Next()
 	if err == nil && ev.Type != llm.EventStart && ev.Type != llm.EventError {
 		t.Fatalf("first event = %v; want start or error", ev.Type)

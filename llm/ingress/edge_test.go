@@ -12,7 +12,7 @@ import (
 // A passed-through stream reaches the client byte for byte, whatever the
 // size of one event: the usage parser giving up (sse.ErrTooLarge past 1
 // MiB) must not stop the copy.
-func TestReviewPassthroughStreamLargeEvent(t *testing.T) {
+func TestPassthroughStreamLargeEvent(t *testing.T) {
 	big := strings.Repeat("a", 2<<20)
 	upstream := "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + big + "\"}}]}\n\n" +
 		"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n" +
@@ -36,7 +36,7 @@ func tail(b []byte) []byte {
 // body naming "model" twice is routed on the last one (encoding/json);
 // passed through untouched, an upstream that reads the first one serves a
 // model the route never allowed.
-func TestReviewPassthroughDuplicateModel(t *testing.T) {
+func TestPassthroughDuplicateModel(t *testing.T) {
 	p := &rawProvider{staticProvider: staticProvider{name: "up"}, format: llm.FormatOpenAI, status: http.StatusOK,
 		body: []byte(`{"id":"c","object":"chat.completion","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`)}
 	h, _ := newIngress(t, llm.Route{Model: "gpt-4o-mini", Provider: p})

@@ -11,7 +11,7 @@ import (
 // SetModel must leave no "model" but the new one at the top level: with a
 // duplicate key, encoding/json (and the ingress's routing) reads the last
 // one, so replacing only the first sends the client's own name upstream.
-func TestReviewSetModelDuplicateKey(t *testing.T) {
+func TestSetModelDuplicateKey(t *testing.T) {
 	body := []byte(`{"model":"o1-pro","messages":[{"role":"user","content":"hi"}],"model":"cheap"}`)
 	out, err := openai.SetModel(body, "gpt-4o-mini")
 	if err != nil {
