@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -218,12 +219,15 @@ func (s *replayed) Close() error { return nil }
 // with the model renamed to the route's upstream name, and copies the
 // answer back, reading only its usage.
 func (h *Handler) passthrough(w http.ResponseWriter, r *http.Request, f clientFormat, pt llm.Passthrough, op llm.Operation, body []byte, model string, stream bool, u *Usage) {
-	// Also when the name stays: setModel refuses a body that names the
-	// model twice, which would route by one and be served by the other.
-	body, err := f.setModel(body, u.Upstream)
-	if err != nil {
-		h.fail(w, r, f, err)
-		return
+	// Also when the name stays, if "model" appears more than once:
+	// setModel refuses a body that names the model twice, which would
+	// route by one and be served by the other.
+	if u.Upstream != model || bytes.Count(body, []byte(`"model"`)) > 1 {
+		var err error
+		if body, err = f.setModel(body, u.Upstream); err != nil {
+			h.fail(w, r, f, err)
+			return
+		}
 	}
 	// A stream whose client did not ask for usage is asked for it all the
 	// same, so that it can be counted; the chunk that carries it is then
