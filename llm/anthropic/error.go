@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vivremotion/gateway/llm"
+	"github.com/vivremotion/gateway/llm/internal/upstream"
 )
 
 // errorKinds maps Anthropic's error types to the model's kinds.
@@ -84,35 +84,8 @@ func DecodeError(status int, h http.Header, body []byte) *llm.Error {
 	if e.Message == "" {
 		e.Message = http.StatusText(status)
 	}
-	e.RetryAfter = retryAfter(h, time.Now())
+	e.RetryAfter = upstream.RetryAfter(h, time.Now())
 	return e
-}
-
-// retryAfter reads how long a response asks to wait: retry-after-ms, or
-// retry-after in seconds or as an HTTP date; 0 when it does not say.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if h == nil {
-		return 0
-	}
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // EncodeError writes e in Anthropic's error shape, with the status of its

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/vivremotion/gateway/llm"
+	"github.com/vivremotion/gateway/llm/internal/upstream"
 )
 
 // Version is the anthropic-version header the provider sends.
@@ -97,25 +97,10 @@ func New(c Config) (*Provider, error) {
 	}
 	rt := c.Transport
 	if rt == nil {
-		rt = defaultTransport()
+		rt = upstream.Transport(10 * time.Minute)
 	}
 	p.client = &http.Client{Transport: rt}
 	return p, nil
-}
-
-func defaultTransport() *http.Transport {
-	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           d.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   32,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 10 * time.Minute,
-		ExpectContinueTimeout: time.Second,
-	}
 }
 
 // Name returns the provider's name.
@@ -141,7 +126,7 @@ func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, e
 		return nil, err
 	}
 	defer resp.Body.Close()
-	data, err := readBounded(resp.Body, maxBody)
+	data, err := upstream.ReadBounded(resp.Body, maxBody)
 	if err != nil {
 		return nil, fmt.Errorf("anthropic: %s: reading response: %w", p.name, err)
 	}
@@ -174,7 +159,7 @@ func (p *Provider) Stream(ctx context.Context, req *llm.Request) (llm.Stream, er
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
-		data, _ := readBounded(resp.Body, maxErrorBody)
+		data, _ := upstream.ReadBounded(resp.Body, maxErrorBody)
 		e := DecodeError(resp.StatusCode, resp.Header, data)
 		e.Provider = p.name
 		return nil, e
@@ -272,16 +257,4 @@ func (p *Provider) own(err error) error {
 		e.Provider = p.name
 	}
 	return err
-}
-
-// readBounded reads r whole, failing beyond limit bytes.
-func readBounded(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("response body over %d bytes", limit)
-	}
-	return data, nil
 }

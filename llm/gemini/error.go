@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vivremotion/gateway/llm"
+	"github.com/vivremotion/gateway/llm/internal/upstream"
 )
 
 // statusKinds maps the google.rpc status words of Gemini errors to the
@@ -53,7 +54,7 @@ const maxErrorMessage = 512
 // header. A 400 whose ErrorInfo reason is API_KEY_INVALID is an
 // authentication error.
 func DecodeError(status int, h http.Header, body []byte) *llm.Error {
-	e := &llm.Error{Status: status, RetryAfter: retryAfterHeader(h)}
+	e := &llm.Error{Status: status, RetryAfter: upstream.RetryAfter(h, time.Now())}
 	var w wireError
 	if json.Unmarshal(body, &w) == nil && w.Error != nil {
 		decodeErrorBody(e, w.Error)
@@ -106,25 +107,6 @@ func decodeErrorBody(e *llm.Error, b *wireErrorBody) {
 			}
 		}
 	}
-}
-
-func retryAfterHeader(h http.Header) time.Duration {
-	if v := h.Get("Retry-After"); v != "" {
-		if s, err := strconv.ParseFloat(v, 64); err == nil && s > 0 {
-			return time.Duration(s * float64(time.Second))
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			if d := time.Until(t); d > 0 {
-				return d
-			}
-		}
-	}
-	if v := h.Get("retry-after-ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	return 0
 }
 
 // wordStatus is the HTTP status Gemini answers with each status word; its

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/vivremotion/gateway/llm"
+	"github.com/vivremotion/gateway/llm/internal/upstream"
 )
 
 // DefaultBaseURL is the Gemini API's public endpoint.
@@ -109,16 +109,7 @@ func New(c Config) (*Provider, error) {
 	}
 	rt := c.Transport
 	if rt == nil {
-		rt = &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ResponseHeaderTimeout: p.timeout, // a generateContent answers headers only when done
-			ForceAttemptHTTP2:     true,
-			MaxIdleConns:          100,
-			MaxIdleConnsPerHost:   32,
-			IdleConnTimeout:       90 * time.Second,
-		}
+		rt = upstream.Transport(p.timeout) // a generateContent answers headers only when done
 	}
 	// A redirect is not followed: Go would copy x-goog-api-key to the
 	// new location, another host's included. The 3xx is answered as an
@@ -150,7 +141,7 @@ func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, e
 		return nil, err
 	}
 	defer resp.Body.Close()
-	b, err := readBounded(resp.Body)
+	b, err := upstream.ReadBounded(resp.Body, maxBody)
 	if err != nil {
 		return nil, p.transportError(ctx, err)
 	}
@@ -186,7 +177,7 @@ func (p *Provider) Stream(ctx context.Context, req *llm.Request) (llm.Stream, er
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
-		b, err := readBounded(resp.Body)
+		b, err := upstream.ReadBounded(resp.Body, maxBody)
 		if err != nil {
 			return nil, p.transportError(ctx, err)
 		}
@@ -273,7 +264,7 @@ func (p *Provider) embedBatch(ctx context.Context, req *llm.EmbeddingRequest, na
 		return nil, err
 	}
 	defer resp.Body.Close()
-	b, err := readBounded(resp.Body)
+	b, err := upstream.ReadBounded(resp.Body, maxBody)
 	if err != nil {
 		return nil, p.transportError(ctx, err)
 	}
@@ -426,15 +417,4 @@ func (p *Provider) resource(model string) (name, urlPath string, err error) {
 }
 
 // errTooLarge reports a response over maxBody.
-var errTooLarge = errors.New("response body over 32 MiB")
-
-func readBounded(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxBody+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxBody {
-		return nil, errTooLarge
-	}
-	return b, nil
-}
+var errTooLarge = upstream.ErrTooLarge

@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/vivremotion/gateway/llm"
+	"github.com/vivremotion/gateway/llm/internal/upstream"
 )
 
 // DecodeError makes an [*llm.Error] of a provider's error answer: the
@@ -106,20 +105,8 @@ var tryAgainIn = regexp.MustCompile(`(?i)try again in ((?:[0-9.]+(?:ms|h|m|s))+)
 
 // retryAfter reads how long the provider asked to wait.
 func retryAfter(h http.Header, message string) time.Duration {
-	if v := h.Get("retry-after-ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if s, err := strconv.ParseFloat(v, 64); err == nil && s > 0 {
-			return time.Duration(s * float64(time.Second))
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			if d := time.Until(t); d > 0 {
-				return d
-			}
-		}
+	if d := upstream.RetryAfter(h, time.Now()); d > 0 {
+		return d
 	}
 	if m := tryAgainIn.FindStringSubmatch(message); m != nil {
 		if d, err := time.ParseDuration(m[1]); err == nil && d > 0 {

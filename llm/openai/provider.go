@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/vivremotion/gateway/llm"
+	"github.com/vivremotion/gateway/llm/internal/upstream"
 )
 
 // Limits on what a provider reads.
@@ -196,7 +196,7 @@ func (p *Provider) setCommon(t http.RoundTripper, timeout time.Duration, h http.
 		timeout = DefaultTimeout
 	}
 	if t == nil {
-		t = defaultTransport()
+		t = upstream.Transport(10 * time.Minute)
 	}
 	p.timeout = timeout
 	p.client = &http.Client{Transport: t}
@@ -214,20 +214,6 @@ func checkURL(raw, field string) (string, error) {
 		return "", fmt.Errorf("openai: %s %q is not an http(s) URL without query", field, raw)
 	}
 	return strings.TrimRight(raw, "/"), nil
-}
-
-func defaultTransport() *http.Transport {
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   100,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 10 * time.Minute,
-		ExpectContinueTimeout: time.Second,
-	}
 }
 
 // Name returns the provider's name.
