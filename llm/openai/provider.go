@@ -48,7 +48,7 @@ type Config struct {
 	// [NewCompatible].
 	Name string
 	// Transport makes the HTTP calls. nil: an http.Transport of the
-	// provider's own, with a 30 s dial timeout, a 10 s TLS handshake
+	// provider's own, with a 10 s dial timeout, a 10 s TLS handshake
 	// timeout and a 10 minute response header timeout.
 	Transport http.RoundTripper
 	// Timeout bounds a whole non-streamed call (Chat, Embed, a Forward
