@@ -125,6 +125,8 @@ func run(ctx context.Context, addr string, getenv func(string) string, ready fun
 	}
 	h, err := ingress.New(ingress.Config{
 		Router: router,
+		// Anthropic clients may use the beta features they ask for.
+		ForwardHeaders: []string{"Anthropic-Beta"},
 		OnUsage: func(r *http.Request, u ingress.Usage) {
 			slog.Info("llm: usage", "model", u.Model, "provider", u.Provider, "input", u.InputTokens,
 				"output", u.OutputTokens, "source", u.Source.String(), "passthrough", u.Passthrough, "stream", u.Stream)

@@ -47,6 +47,8 @@ type Config struct {
 	Timeout time.Duration
 	// Header holds headers added to every request (e.g. anthropic-beta);
 	// they replace the provider's own of the same name, except x-api-key.
+	// The anthropic-beta values of a client, when the ingress is told to
+	// pass them on ([llm.WithClientHeader]), are sent beside them.
 	Header http.Header
 }
 
@@ -238,6 +240,11 @@ func (p *Provider) post(ctx context.Context, body []byte, stream bool) (*http.Re
 	}
 	for k, v := range p.header {
 		h[http.CanonicalHeaderKey(k)] = v
+	}
+	// The betas the client asked for, when the ingress passes them on
+	// (llm.WithClientHeader), beside those of the configuration.
+	for _, v := range llm.ClientHeader(ctx).Values("Anthropic-Beta") {
+		h.Add("Anthropic-Beta", v)
 	}
 	h.Del("X-Api-Key")
 	if p.key != "" {

@@ -3,9 +3,11 @@ package ingress
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vivremotion/gateway/llm"
@@ -22,6 +24,14 @@ type Config struct {
 	// in bytes, when it is passed through; a larger one fails with 502.
 	// Zero means 32 MiB. Negative is an error.
 	MaxResponse int64
+	// ForwardHeaders names fields of the client's request that are passed
+	// to the providers ([llm.WithClientHeader]), which send those they
+	// know to their APIs: "Anthropic-Beta" lets Anthropic clients use the
+	// beta features they ask for. The providers' credentials are the
+	// gateway's: a field passed on can change what a request costs. Nil
+	// passes none. Authorization, X-Api-Key, Cookie and the fields of the
+	// connection are refused.
+	ForwardHeaders []string
 	// OnUsage, when not nil, is called once per request that reached a
 	// provider, after the response, with what it used. It runs on the
 	// request's goroutine.
@@ -75,7 +85,8 @@ type Handler struct {
 	onUsage     func(*http.Request, Usage)
 	logger      *slog.Logger
 	mux         *http.ServeMux
-	created     int64 // what the models list says, Unix seconds
+	created     int64    // what the models list says, Unix seconds
+	forward     []string // ForwardHeaders, canonical
 }
 
 // New returns a Handler configured by c. It fails without a Router and on
@@ -89,6 +100,16 @@ func New(c Config) (*Handler, error) {
 	case c.MaxResponse < 0:
 		return nil, errors.New("ingress: negative MaxResponse")
 	}
+	var forward []string
+	for _, f := range c.ForwardHeaders {
+		k := http.CanonicalHeaderKey(strings.TrimSpace(f))
+		switch k {
+		case "", "Authorization", "Proxy-Authorization", "X-Api-Key", "X-Goog-Api-Key", "Api-Key", "Cookie", "Host",
+			"Connection", "Keep-Alive", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Content-Type":
+			return nil, fmt.Errorf("ingress: ForwardHeaders: %q cannot be passed to providers", f)
+		}
+		forward = append(forward, k)
+	}
 	h := &Handler{
 		router:      c.Router,
 		maxBody:     c.MaxBody,
@@ -96,6 +117,7 @@ func New(c Config) (*Handler, error) {
 		onUsage:     c.OnUsage,
 		logger:      c.Logger,
 		created:     time.Now().Unix(),
+		forward:     forward,
 	}
 	if h.maxBody == 0 {
 		h.maxBody = defaultMaxBody
@@ -119,7 +141,23 @@ func New(c Config) (*Handler, error) {
 }
 
 // ServeHTTP serves the APIs listed on [Handler].
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(h.forward) > 0 {
+		var fwd http.Header
+		for _, k := range h.forward {
+			if vs := r.Header[k]; len(vs) > 0 {
+				if fwd == nil {
+					fwd = make(http.Header, len(h.forward))
+				}
+				fwd[k] = vs
+			}
+		}
+		if fwd != nil {
+			r = r.WithContext(llm.WithClientHeader(r.Context(), fwd))
+		}
+	}
+	h.mux.ServeHTTP(w, r)
+}
 
 // formatOf returns the format a request's client speaks, for the answers
 // of endpoints both APIs share: Anthropic's clients send

@@ -341,3 +341,26 @@ func TestStreamErrorUsage(t *testing.T) {
 		t.Errorf("usage = %+v; want 3 input tokens, cut short", got)
 	}
 }
+
+// TestForwardHeaders: the client's fields that ForwardHeaders names reach
+// the provider in the context, and no others; credentials cannot be named.
+func TestForwardHeaders(t *testing.T) {
+	r, _ := llm.NewRouter(llm.Route{Model: "m", Provider: &staticProvider{name: "p", res: llm.Response{Message: llm.Message{Role: llm.RoleAssistant}}}})
+	for _, bad := range []string{"Authorization", "x-api-key", "cookie", ""} {
+		if h, err := ingress.New(ingress.Config{Router: r, ForwardHeaders: []string{bad}}); err == nil || h != nil {
+			t.Errorf("New(ForwardHeaders %q) = %v, %v; want an error", bad, h, err)
+		}
+	}
+	p := &staticProvider{name: "p", res: llm.Response{Message: llm.Message{Role: llm.RoleAssistant}}}
+	r, _ = llm.NewRouter(llm.Route{Model: "m", Provider: p})
+	h, err := ingress.New(ingress.Config{Router: r, ForwardHeaders: []string{"anthropic-beta"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post(h, "/v1/messages", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}]}`,
+		"Anthropic-Version", "2023-06-01", "Anthropic-Beta", "context-1m", "X-Secret", "s")
+	got := llm.ClientHeader(p.ctxs[0])
+	if got.Get("Anthropic-Beta") != "context-1m" || got.Get("X-Secret") != "" || got.Get("Anthropic-Version") != "" {
+		t.Errorf("the provider got client fields %v; want anthropic-beta alone", got)
+	}
+}
