@@ -101,7 +101,7 @@ func New(c Config) (*Provider, error) {
 	if rt == nil {
 		rt = upstream.Transport(10 * time.Minute)
 	}
-	p.client = &http.Client{Transport: rt}
+	p.client = upstream.Client(rt)
 	return p, nil
 }
 

@@ -114,9 +114,7 @@ func New(c Config) (*Provider, error) {
 	// A redirect is not followed: Go would copy x-goog-api-key to the
 	// new location, another host's included. The 3xx is answered as an
 	// error.
-	p.client = &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
+	p.client = upstream.Client(rt)
 	return p, nil
 }
 

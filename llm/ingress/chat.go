@@ -3,7 +3,6 @@ package ingress
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,30 +25,24 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request, f clientFormat) {
 	}
 	// The model and whether to stream decide the route; the rest is
 	// decoded only when the request is translated.
-	var head struct {
-		Model  string `json:"model"`
-		Stream bool   `json:"stream"`
-	}
-	if err := json.Unmarshal(body, &head); err != nil {
-		if _, derr := f.decode(body); derr != nil {
-			err = derr // the codec's own words for it
-		}
-		h.fail(w, r, f, &llm.Error{Kind: llm.ErrInvalidRequest, Message: "the request body is not valid JSON: " + err.Error()})
+	hd, err := readHead(body)
+	if err != nil {
+		h.fail(w, r, f, err)
 		return
 	}
-	rt, ok := h.router.Route(head.Model)
+	rt, ok := h.router.Route(hd.model)
 	if !ok {
-		if _, derr := f.decode(body); derr != nil && head.Model == "" {
-			h.fail(w, r, f, derr)
+		if _, derr := f.decode(body); derr != nil && hd.model == "" {
+			h.fail(w, r, f, derr) // the codec's own words for what is missing
 			return
 		}
-		h.fail(w, r, f, unknownModel(head.Model))
+		h.fail(w, r, f, unknownModel(hd.model))
 		return
 	}
-	u := Usage{Model: head.Model, Upstream: rt.UpstreamModel(), Provider: rt.Provider.Name(), Stream: head.Stream}
+	u := Usage{Model: hd.model, Upstream: rt.UpstreamModel(), Provider: rt.Provider.Name(), Stream: hd.stream}
 	if pt, ok := rt.Provider.(llm.Passthrough); ok && pt.Format() == f.format() {
 		u.Passthrough = true
-		h.passthrough(w, r, f, pt, llm.OpChat, body, head.Model, head.Stream, &u)
+		h.passthrough(w, r, f, pt, llm.OpChat, body, hd, &u)
 		return
 	}
 	req, err := f.decode(body)
@@ -109,7 +102,7 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, f clientFormat,
 		return
 	}
 	if first.Type == llm.EventError && first.Err != nil {
-		h.fail(w, r, f, first.Err)
+		h.fail(w, r, f, asLLMError(p, first.Err))
 		return
 	}
 	losses := first.Losses
@@ -131,6 +124,9 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, f clientFormat,
 		}
 		if ev.Type == llm.EventError {
 			failed = true
+			if ev.Err != nil {
+				ev.Err = asLLMError(p, ev.Err) // the gateway's credentials stay its own
+			}
 		}
 		if ev.Type == llm.EventUsage && ev.Usage != nil {
 			usage := *ev.Usage
@@ -218,23 +214,22 @@ func (s *replayed) Close() error { return nil }
 // passthrough sends body, in the provider's own format, to pt as it came,
 // with the model renamed to the route's upstream name, and copies the
 // answer back, reading only its usage.
-func (h *Handler) passthrough(w http.ResponseWriter, r *http.Request, f clientFormat, pt llm.Passthrough, op llm.Operation, body []byte, model string, stream bool, u *Usage) {
-	// Also when the name stays, if "model" appears more than once:
-	// setModel refuses a body that names the model twice, which would
-	// route by one and be served by the other.
-	if u.Upstream != model || bytes.Count(body, []byte(`"model"`)) > 1 {
+func (h *Handler) passthrough(w http.ResponseWriter, r *http.Request, f clientFormat, pt llm.Passthrough, op llm.Operation, body []byte, hd head, u *Usage) {
+	stream := hd.stream
+	// A stream whose client did not ask for usage is asked for it all the
+	// same, so that it can be counted; the chunk that carries it is then
+	// kept from the client, which sees what it asked for. (Before the
+	// model is renamed: hd's offsets are of this body.)
+	var hideUsage bool
+	if stream && op == llm.OpChat {
+		body, hideUsage = f.askStreamUsage(body, hd)
+	}
+	if u.Upstream != hd.model { // readHead refused a model named twice
 		var err error
 		if body, err = f.setModel(body, u.Upstream); err != nil {
 			h.fail(w, r, f, err)
 			return
 		}
-	}
-	// A stream whose client did not ask for usage is asked for it all the
-	// same, so that it can be counted; the chunk that carries it is then
-	// kept from the client, which sees what it asked for.
-	var hideUsage bool
-	if stream && op == llm.OpChat {
-		body, hideUsage = f.askStreamUsage(body)
 	}
 	p := pt.(llm.Provider)
 	res, err := pt.Forward(r.Context(), op, u.Upstream, body, stream)
@@ -250,6 +245,9 @@ func (h *Handler) passthrough(w http.ResponseWriter, r *http.Request, f clientFo
 	}
 	defer res.Body.Close()
 	copyHeader(w.Header(), res.Header)
+	if stream && !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		stream = false // answered whole (some compatible servers do): passed on whole
+	}
 	if !stream || res.StatusCode/100 != 2 {
 		b, err := io.ReadAll(io.LimitReader(res.Body, h.maxResponse+1))
 		if err != nil {
@@ -258,6 +256,10 @@ func (h *Handler) passthrough(w http.ResponseWriter, r *http.Request, f clientFo
 		}
 		if int64(len(b)) > h.maxResponse {
 			h.fail(w, r, f, &llm.Error{Kind: llm.ErrServer, Status: http.StatusBadGateway, Provider: p.Name(), Message: "the provider's response is larger than the gateway accepts"})
+			if res.StatusCode/100 == 2 {
+				u.Usage.Source = llm.UsageCutShort // served, and billed, all the same
+				h.used(r, *u)
+			}
 			return
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
@@ -273,6 +275,9 @@ func (h *Handler) passthrough(w http.ResponseWriter, r *http.Request, f clientFo
 		}
 		return
 	}
+	hdr := w.Header()
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("X-Accel-Buffering", "no") // no proxy in front may hold the events back
 	w.WriteHeader(res.StatusCode)
 	scan := f.newUsageScanner()
 	if hideUsage {
@@ -307,24 +312,31 @@ func (h *Handler) passthrough(w http.ResponseWriter, r *http.Request, f clientFo
 	h.used(r, *u)
 }
 
-// relayWithoutUsage relays a stream event by event, reading its usage,
-// and leaves out the events that only carry usage, which the client did
-// not ask for. Each event is written again as "data: ...", as the
-// providers write them; one over MaxResponse bytes ends the stream.
+// relayWithoutUsage relays a stream event by event, as it came, reading
+// its usage, and leaves out the events that only carry usage, which the
+// client did not ask for. An event over MaxResponse bytes ends the stream.
 func (h *Handler) relayWithoutUsage(w http.ResponseWriter, body io.Reader, f clientFormat, scan usageScanner, u *Usage) {
-	sw := sse.NewWriter(w)
-	rd := sse.NewReader(body, int(min(h.maxResponse, math.MaxInt32)))
+	rc := http.NewResponseController(w)
+	events := newRawEvents(body, int(min(h.maxResponse, math.MaxInt32)))
 	var err error
 	for {
-		var ev sse.Event
-		if ev, err = rd.Next(); err != nil {
+		var raw []byte
+		if raw, err = events.next(); err != nil && len(raw) == 0 {
 			break
 		}
-		scan.Scan(ev)
-		if f.usageOnly(ev.Data) {
-			continue
+		ev, perr := sse.NewReader(bytes.NewReader(raw), 0).Next()
+		if perr == nil || errors.Is(perr, io.ErrUnexpectedEOF) {
+			scan.Scan(ev)
+			if f.usageOnly(ev.Data) {
+				continue
+			}
 		}
-		if err = sw.WriteEvent(ev.Type, ev.Data); err != nil {
+		if _, werr := w.Write(raw); werr != nil {
+			err = werr
+			break
+		}
+		rc.Flush()
+		if err != nil {
 			break
 		}
 	}

@@ -16,11 +16,17 @@ func (h *Handler) embeddings(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, f, err)
 		return
 	}
+	hd, err := readHead(body) // the model as the provider reads it
+	if err != nil {
+		h.fail(w, r, f, err)
+		return
+	}
 	req, encoding, err := openai.DecodeEmbeddingRequest(body)
 	if err != nil {
 		h.fail(w, r, f, err)
 		return
 	}
+	req.Model = hd.model
 	rt, ok := h.router.Route(req.Model)
 	if !ok {
 		h.fail(w, r, f, unknownModel(req.Model))
@@ -29,7 +35,8 @@ func (h *Handler) embeddings(w http.ResponseWriter, r *http.Request) {
 	u := Usage{Model: req.Model, Upstream: rt.UpstreamModel(), Provider: rt.Provider.Name()}
 	if pt, ok := rt.Provider.(llm.Passthrough); ok && pt.Format() == llm.FormatOpenAI {
 		u.Passthrough = true
-		h.passthrough(w, r, f, pt, llm.OpEmbed, body, req.Model, false, &u)
+		hd.stream = false
+		h.passthrough(w, r, f, pt, llm.OpEmbed, body, hd, &u)
 		return
 	}
 	emb, ok := rt.Provider.(llm.Embedder)

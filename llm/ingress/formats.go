@@ -21,9 +21,9 @@ type clientFormat interface {
 	setModel(body []byte, model string) ([]byte, error)
 	responseUsage(op llm.Operation, body []byte) (llm.Usage, bool)
 	newUsageScanner() usageScanner
-	// askStreamUsage returns a stream request's body made to ask for
-	// usage, and whether it had to be: the client did not.
-	askStreamUsage(body []byte) ([]byte, bool)
+	// askStreamUsage returns a stream request's body, whose head is hd,
+	// made to ask for usage, and whether the client had not asked.
+	askStreamUsage(body []byte, hd head) ([]byte, bool)
 	// usageOnly reports whether a stream event carries nothing but usage.
 	usageOnly(data []byte) bool
 }
@@ -59,27 +59,7 @@ func (openaiFormat) responseUsage(op llm.Operation, b []byte) (llm.Usage, bool) 
 	return openai.ResponseUsage(b)
 }
 
-func (openaiFormat) askStreamUsage(b []byte) ([]byte, bool) {
-	var opts struct {
-		StreamOptions *struct {
-			IncludeUsage bool `json:"include_usage"`
-		} `json:"stream_options"`
-	}
-	if json.Unmarshal(b, &opts) != nil || opts.StreamOptions != nil {
-		return b, false // asked for, or options of the client's own, left alone
-	}
-	i := bytes.IndexByte(b, '{')
-	if i < 0 {
-		return b, false
-	}
-	out := make([]byte, 0, len(b)+40)
-	out = append(out, b[:i+1]...)
-	out = append(out, `"stream_options":{"include_usage":true}`...)
-	if rest := bytes.TrimSpace(b[i+1:]); len(rest) > 0 && rest[0] != '}' {
-		out = append(out, ',')
-	}
-	return append(out, b[i+1:]...), true
-}
+func (openaiFormat) askStreamUsage(b []byte, hd head) ([]byte, bool) { return askUsage(b, hd) }
 
 // usageOnly reports whether data is the chunk OpenAI ends a stream with
 // when asked for usage: no choices, and the usage.
@@ -108,8 +88,8 @@ func (anthropicFormat) encodeResponse(res *llm.Response) ([]byte, []llm.Loss, er
 func (anthropicFormat) newStreamEncoder(w *sse.Writer, req *llm.Request) streamEncoder {
 	return anthropic.NewStreamEncoder(w, req)
 }
-func (anthropicFormat) askStreamUsage(b []byte) ([]byte, bool) { return b, false } // always reported
-func (anthropicFormat) usageOnly([]byte) bool                  { return false }
+func (anthropicFormat) askStreamUsage(b []byte, _ head) ([]byte, bool) { return b, false } // always reported
+func (anthropicFormat) usageOnly([]byte) bool                          { return false }
 
 func (anthropicFormat) responseUsage(op llm.Operation, b []byte) (llm.Usage, bool) {
 	return anthropic.ResponseUsage(b)

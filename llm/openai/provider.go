@@ -199,7 +199,7 @@ func (p *Provider) setCommon(t http.RoundTripper, timeout time.Duration, h http.
 		t = upstream.Transport(10 * time.Minute)
 	}
 	p.timeout = timeout
-	p.client = &http.Client{Transport: t}
+	p.client = upstream.Client(t)
 	p.header = h.Clone()
 	if p.header == nil {
 		p.header = make(http.Header)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -32,6 +33,20 @@ func Transport(responseHeader time.Duration) *http.Transport {
 	}
 }
 
+// Client returns the client a provider sends its requests with, over rt.
+// It follows no redirect: net/http would copy the provider's key fields
+// (x-api-key, api-key, x-goog-api-key) to the new location, another
+// host's included; the 3xx is the provider's answer.
+func Client(rt http.RoundTripper) *http.Client {
+	return &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
+
+// maxRetryAfter bounds the wait RetryAfter returns: a day, beyond which a
+// value is no advice a caller can follow.
+const maxRetryAfter = 24 * time.Hour
+
 // ErrTooLarge is the error of [ReadBounded] for a body over its limit.
 var ErrTooLarge = errors.New("response body too large")
 
@@ -50,11 +65,12 @@ func ReadBounded(r io.Reader, limit int64) ([]byte, error) {
 
 // RetryAfter returns how long a response's header asks to wait at now:
 // retry-after-ms (OpenAI, Anthropic), else Retry-After in seconds or as an
-// HTTP date; 0 when it says neither, or a time already past.
+// HTTP date; 0 when it says neither, or a time already past; at most a
+// day.
 func RetryAfter(h http.Header, now time.Time) time.Duration {
 	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && !math.IsInf(ms, 0) {
+			return time.Duration(min(ms, float64(maxRetryAfter/time.Millisecond)) * float64(time.Millisecond))
 		}
 	}
 	v := strings.TrimSpace(h.Get("Retry-After"))
@@ -62,10 +78,13 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 		return 0
 	}
 	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		return time.Duration(max(s, 0) * float64(time.Second))
+		if math.IsNaN(s) || s <= 0 {
+			return 0
+		}
+		return time.Duration(min(s, float64(maxRetryAfter/time.Second)) * float64(time.Second))
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }

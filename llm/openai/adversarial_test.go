@@ -13,7 +13,7 @@ import (
 // TestReview2AzureRedirectKeepsKey: Go's http.Client copies api-key (not
 // a field it knows as sensitive) to a redirect's target on any host; the
 // Azure key must never reach another server.
-func TestReview2AzureRedirectKeepsKey(t *testing.T) {
+func TestAzureRedirectKeepsKey(t *testing.T) {
 	var leaked string
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		leaked = r.Header.Get("Api-Key")

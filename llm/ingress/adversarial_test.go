@@ -57,7 +57,7 @@ func (p *streamFlagProvider) Forward(ctx context.Context, op llm.Operation, mode
 // so "MODEL" or "mod\u0065l" beside "model" decide the route while the
 // provider reads the other key; the rename is skipped because the bytes
 // `"model"` appear once.
-func TestReview2PassthroughRoutesWhatIsServed(t *testing.T) {
+func TestPassthroughRoutesWhatIsServed(t *testing.T) {
 	for _, tc := range []struct {
 		name, body string
 	}{
@@ -92,7 +92,7 @@ func TestReview2PassthroughRoutesWhatIsServed(t *testing.T) {
 // "stream_options":null makes the ingress inject a second key before the
 // client's, which a last-wins parser reads as null; {} or
 // include_usage:false are left alone.
-func TestReview2StreamUsageCannotBeTurnedOff(t *testing.T) {
+func TestStreamUsageCannotBeTurnedOff(t *testing.T) {
 	for _, opts := range []string{`null`, `{}`, `{"include_usage":false}`} {
 		p := &rawProvider{staticProvider: staticProvider{name: "up"}, format: llm.FormatOpenAI, status: 200, body: []byte("data: [DONE]\n\n")}
 		h, _ := newIngress(t, llm.Route{Model: "m", Provider: p})
@@ -115,7 +115,7 @@ func TestReview2StreamUsageCannotBeTurnedOff(t *testing.T) {
 // from the client, everything else of the stream still reaches it:
 // comments (keep-alives of OpenAI-compatible servers, which keep idle
 // proxies from closing the connection) and ids.
-func TestReview2RelayWithoutUsageKeepsTheRest(t *testing.T) {
+func TestRelayWithoutUsageKeepsTheRest(t *testing.T) {
 	chunk := "data: {\"id\":\"x\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n"
 	usage := "data: {\"id\":\"x\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}\n\n"
 	body := ": OPENROUTER PROCESSING\n\n" + chunk + "id: 7\n" + chunk + usage + "data: [DONE]\n\n"
@@ -132,7 +132,7 @@ func TestReview2RelayWithoutUsageKeepsTheRest(t *testing.T) {
 // openai provider's own Stream handles it). Passed through to a client
 // that did not ask for usage, it is parsed as SSE, where a JSON line is an
 // unknown field, and the client gets an empty 200.
-func TestReview2StreamAnsweredWhole(t *testing.T) {
+func TestStreamAnsweredWhole(t *testing.T) {
 	whole := `{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`
 	p := &rawProvider{staticProvider: staticProvider{name: "up"}, format: llm.FormatOpenAI, status: 200,
 		header: http.Header{"Content-Type": {"application/json"}}, body: []byte(whole)}
@@ -146,7 +146,7 @@ func TestReview2StreamAnsweredWhole(t *testing.T) {
 // TestReview2UsageOfOversizedPassthrough: a provider's answer over
 // MaxResponse was served (and billed) by the provider; OnUsage, "called
 // once per request that reached a provider", is not called at all.
-func TestReview2UsageOfOversizedPassthrough(t *testing.T) {
+func TestUsageOfOversizedPassthrough(t *testing.T) {
 	big := `{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"` +
 		strings.Repeat("a", 2<<20) + `"}}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`
 	p := &rawProvider{staticProvider: staticProvider{name: "up"}, format: llm.FormatOpenAI, status: 200, body: []byte(big)}
@@ -172,7 +172,7 @@ func TestReview2UsageOfOversizedPassthrough(t *testing.T) {
 // provider reports inside a translated stream reaches the client as it
 // came, message included, where before the stream (and in passthrough) it
 // is answered as the gateway's fault with the message kept in the log.
-func TestReview2MidStreamAuthErrorHidden(t *testing.T) {
+func TestMidStreamAuthErrorHidden(t *testing.T) {
 	p := &staticProvider{name: "p", events: []llm.Event{
 		{Type: llm.EventStart, ID: "r"},
 		{Type: llm.EventError, Err: &llm.Error{Kind: llm.ErrAuthentication, Status: 401, Provider: "p", Message: "Incorrect API key provided: sk-proj-abc***xyz"}},

@@ -15,7 +15,7 @@ import (
 // whatever its host, so x-api-key goes to wherever a 307 points (the
 // gemini provider refuses redirects for this very reason). The key must
 // never reach another server.
-func TestReview2RedirectKeepsKey(t *testing.T) {
+func TestRedirectKeepsKey(t *testing.T) {
 	var leaked string
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		leaked = r.Header.Get("X-Api-Key")

@@ -10,7 +10,7 @@ import (
 // float to int64 out of range (implementation-defined in Go: a negative
 // number on amd64), so a provider asking to wait very long is read as
 // "no wait". It should saturate; and NaN or Inf should not be taken.
-func TestReview2RetryAfterHuge(t *testing.T) {
+func TestRetryAfterHuge(t *testing.T) {
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct{ k, v string }{
 		{"Retry-After", "1e20"},
