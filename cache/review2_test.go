@@ -56,3 +56,27 @@ func TestReview2FollowerDeadline(t *testing.T) {
 		synctest.Wait()
 	})
 }
+
+// TestReview2EncodedPathHitAllocs: a hit on a target whose path keeps an
+// escaped form of its own (an escaped slash, common in object keys and
+// package names: /files/a%2Fb) allocates nothing, as any other hit.
+func TestReview2EncodedPathHitAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	c := newHandler(t, cache.Config{Store: newMemory(t)})
+	h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=3600")
+		io.WriteString(w, "body")
+	}))
+	r := httptest.NewRequest(http.MethodGet, "http://api.example/files/a%2Fb", nil)
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	w := &reusedWriter{h: make(http.Header)}
+	allocs := testing.AllocsPerRun(200, func() {
+		w.reset()
+		h.ServeHTTP(w, r)
+	})
+	if allocs != 0 || w.h.Get("Cache-Status") != "gateway; hit" {
+		t.Errorf("a hit on /files/a%%2Fb allocates %v times (Cache-Status %q); want 0 and a hit", allocs, w.h.Get("Cache-Status"))
+	}
+}
