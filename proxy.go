@@ -224,7 +224,7 @@ type Proxy struct {
 	// cache.
 	CachePolicy cache.Policy
 	// MaxCacheEntry is the largest body, in bytes, that is stored; larger
-	// bodies stream through uncached. Zero means 1 MiB.
+	// bodies stream through uncached. Zero or negative means 1 MiB.
 	MaxCacheEntry int64
 
 	// Transport sends the outbound requests. Nil: the proxy's own

@@ -130,6 +130,8 @@ func appendKeyAt(dst []byte, method, scheme, host string, u *url.URL) []byte {
 // appendRequestURI appends u.RequestURI() to dst without allocating.
 func appendRequestURI(dst []byte, u *url.URL) []byte {
 	switch {
+	case u.Opaque == "" && u.RawPath != "" && rawPathOf(u.RawPath, u.Path):
+		dst = append(dst, u.RawPath...) // what EscapedPath returns, without its allocation
 	case u.Opaque == "":
 		p := u.EscapedPath()
 		if p == "" {
@@ -148,6 +150,58 @@ func appendRequestURI(dst []byte, u *url.URL) []byte {
 		dst = append(dst, u.RawQuery...)
 	}
 	return dst
+}
+
+// rawPathOf reports whether raw is a valid encoding of path that
+// url.URL.EscapedPath keeps as it is: only bytes a path may hold, and
+// decoding to path exactly. It does not allocate.
+func rawPathOf(raw, path string) bool {
+	j := 0
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c == '%' {
+			if i+2 >= len(raw) || !isHex(raw[i+1]) || !isHex(raw[i+2]) {
+				return false
+			}
+			c = unhex(raw[i+1])<<4 | unhex(raw[i+2])
+			i += 2
+		} else if !isPathByte(c) {
+			return false
+		}
+		if j >= len(path) || path[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(path)
+}
+
+// isPathByte reports whether c may stand unescaped in a URL path as
+// net/url leaves it (RFC 3986 pchar and '/', with '[' and ']').
+func isPathByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '-', '_', '.', '~', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', ':', '@', '[', ']', '/':
+		return true
+	}
+	return false
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }
 
 // schemeOf returns the scheme r arrived with.

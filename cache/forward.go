@@ -3,6 +3,7 @@ package cache
 import (
 	"bufio"
 	"context"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -73,8 +74,8 @@ func coalescable(r *http.Request, l lookup, d Decision) bool {
 func validates(d Decision) bool { return d.Action == MustValidate || d.Action == StaleIfError }
 
 // follow waits for fl, up to CoalesceWait, and answers r with what it
-// stored, when that may answer r; it reports false when r must go forward
-// itself.
+// stored, when that may answer r, or with 504 when r's context ends first;
+// it reports false when r must go forward itself.
 func (h *Handler) follow(w http.ResponseWriter, r *http.Request, fl *flight, d Decision) bool {
 	t := time.NewTimer(h.wait)
 	defer t.Stop()
@@ -83,7 +84,14 @@ func (h *Handler) follow(w http.ResponseWriter, r *http.Request, fl *flight, d D
 	case <-t.C:
 		return false
 	case <-r.Context().Done():
-		return true // the client is gone: nothing to answer
+		// Its deadline passed, or its client left, while it waited: 504,
+		// not an empty 200, and no trip to the origin for nobody.
+		hdr := w.Header()
+		hdr["Cache-Status"] = h.status(Status{Fwd: d.Fwd, Detail: "coalesce-wait"})
+		hdr["Content-Type"] = []string{"text/plain; charset=utf-8"}
+		w.WriteHeader(http.StatusGatewayTimeout)
+		io.WriteString(w, "the request ended while it waited for the same resource\n")
+		return true
 	}
 	e := fl.entry
 	if e == nil || !e.Matches(r) {
@@ -320,14 +328,18 @@ func (x *exchange) Write(p []byte) (int, error) {
 	return x.w.Write(p)
 }
 
-// Flush sends what was written so far to the client. A response that
-// flushes is a stream, whose end may be far off: the requests waiting for
-// it go forward themselves at once.
+// Flush sends what was written so far to the client. A response that is
+// not being stored, or is an event stream, whose end may be far off,
+// releases the requests waiting for it, which go forward themselves at
+// once; one being stored keeps them (up to CoalesceWait), since the gateway's
+// Proxy flushes the head of every response of unknown length.
 func (x *exchange) Flush() {
 	if x.status == 0 {
 		x.WriteHeader(http.StatusOK)
 	}
-	x.land()
+	if x.entry == nil || strings.HasPrefix(x.header.Get("Content-Type"), "text/event-stream") {
+		x.land()
+	}
 	if x.mode != pass || x.w == nil {
 		return
 	}

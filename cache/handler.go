@@ -72,8 +72,11 @@ type Config struct {
 	// X-Forwarded-Proto, which the handler behind the cache reads (to
 	// redirect plain http, or to build links), return that scheme, or an
 	// http response would be served to https clients and the reverse. The
-	// gateway's Proxy sets it from the trusted X-Forwarded-Proto and
-	// X-Forwarded-Host it passes on. It is called for every request and
+	// gateway's Proxy sets it from the first value of the trusted
+	// X-Forwarded-Proto and X-Forwarded-Host it passes on (not from a
+	// Forwarded field, which it passes on too: an upstream that reads
+	// Forwarded rather than X-Forwarded-* must name what it depends on in
+	// Vary). It is called for every request and
 	// must not allocate to keep hits free of allocations.
 	Origin func(r *http.Request) (scheme, host string)
 	// Logger receives a record for each background revalidation that

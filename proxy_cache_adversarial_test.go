@@ -49,13 +49,13 @@ func (t *chunkedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}, nil
 }
 
-// TestProxyCacheReview2CoalesceUnknownLength: concurrent misses of a
+// TestProxyCacheCoalesceUnknownLength: concurrent misses of a
 // cacheable response of unknown length are coalesced through the Proxy as
 // they are for one with a Content-Length: the origin is asked once. The
 // Proxy flushes the head of every response of unknown length at once, and
 // the cache takes any flush for a stream and lets the waiting requests go,
 // so every chunked response (most large ones) is fetched by each of them.
-func TestProxyCacheReview2CoalesceUnknownLength(t *testing.T) {
+func TestProxyCacheCoalesceUnknownLength(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m, err := store.NewMemory(store.MemoryConfig{})
 		if err != nil {
