@@ -32,8 +32,12 @@ func (p *fixedPassthrough) Format() llm.Format { return llm.FormatOpenAI }
 func (p *fixedPassthrough) Chat(context.Context, *llm.Request) (*llm.Response, error) {
 	panic("not called: the client speaks the provider's format")
 }
-func (p *fixedPassthrough) Forward(_ context.Context, _ llm.Operation, _ string, _ []byte, _ bool) (*http.Response, error) {
-	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(p.body))}, nil
+func (p *fixedPassthrough) Forward(_ context.Context, _ llm.Operation, _ string, _ []byte, stream bool) (*http.Response, error) {
+	h := http.Header{"Content-Type": {"application/json"}}
+	if stream {
+		h = http.Header{"Content-Type": {"text/event-stream"}}
+	}
+	return &http.Response{StatusCode: 200, Header: h, Body: io.NopCloser(bytes.NewReader(p.body))}, nil
 }
 
 const chatRequest = `{"model":"m","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"What is the capital of France?"}],"temperature":0.2,"max_tokens":64}`
@@ -88,20 +92,24 @@ func BenchmarkChat(b *testing.B) {
 }
 
 // BenchmarkStream measures a streamed answer of 100 text chunks, passed
-// through and translated, and reports the cost per chunk.
+// through (as it came, or event by event to keep the usage chunk from a
+// client that did not ask for it) and translated, and reports the cost
+// per chunk.
 func BenchmarkStream(b *testing.B) {
 	const n = 100
-	body := `{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Count."}]}`
+	asked := `{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Count."}]}`
+	notAsked := `{"model":"m","stream":true,"messages":[{"role":"user","content":"Count."}]}`
 	for _, tc := range []struct {
-		name  string
-		route llm.Route
+		name, body string
+		route      llm.Route
 	}{
-		{"passthrough", llm.Route{Model: "m", Provider: &fixedPassthrough{body: chunks(n)}}},
-		{"translated", llm.Route{Model: "m", Provider: &staticProvider{name: "static", events: textEvents(n)}}},
+		{"passthrough", asked, llm.Route{Model: "m", Provider: &fixedPassthrough{body: chunks(n)}}},
+		{"passthrough/usage-hidden", notAsked, llm.Route{Model: "m", Provider: &fixedPassthrough{body: chunks(n)}}},
+		{"translated", asked, llm.Route{Model: "m", Provider: &staticProvider{name: "static", events: textEvents(n)}}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			h, _ := newIngress(b, tc.route)
-			benchServe(b, h, "/v1/chat/completions", body, n)
+			benchServe(b, h, "/v1/chat/completions", tc.body, n)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package ingress
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -319,17 +318,18 @@ func (h *Handler) relayWithoutUsage(w http.ResponseWriter, body io.Reader, f cli
 	rc := http.NewResponseController(w)
 	events := newRawEvents(body, int(min(h.maxResponse, math.MaxInt32)))
 	var err error
+	var data []byte // reused for each event's data
 	for {
 		var raw []byte
 		if raw, err = events.next(); err != nil && len(raw) == 0 {
 			break
 		}
-		ev, perr := sse.NewReader(bytes.NewReader(raw), 0).Next()
-		if perr == nil || errors.Is(perr, io.ErrUnexpectedEOF) {
-			scan.Scan(ev)
-			if f.usageOnly(ev.Data) {
-				continue
-			}
+		var ev sse.Event
+		ev.Type, data = fieldsOf(raw, data[:0])
+		ev.Data = data
+		scan.Scan(ev)
+		if f.usageOnly(ev.Data) {
+			continue
 		}
 		if _, werr := w.Write(raw); werr != nil {
 			err = werr

@@ -26,59 +26,132 @@ var routed = [...]string{"model", "stream", "stream_options"}
 // Keys are compared exactly, after unescaping. A body that names one of
 // them twice, or in another case ("MODEL"), is refused: JSON parsers
 // differ on which one counts, and the request must be served by the model
-// and in the mode it was routed by.
+// and in the mode it was routed by. The body is checked to be valid JSON
+// and walked once; only the values read are decoded.
 func readHead(body []byte) (head, error) {
 	h := head{opts: [2]int{-1, -1}}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return h, invalid("", "the request body is not a JSON object")
+	if !json.Valid(body) {
+		return h, invalid("", "the request body is not valid JSON")
 	}
 	seen := [len(routed)]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return h, invalid("", "the request body is not valid JSON")
-		}
-		key, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return h, invalid("", "the request body is not valid JSON")
-		}
+	err := members(body, func(key []byte, start, end int) error {
 		i := -1
 		for j, name := range routed {
-			if strings.EqualFold(key, name) {
+			if len(key) == len(name) && bytes.EqualFold(key, []byte(name)) {
 				i = j
 			}
 		}
 		if i < 0 {
-			continue
+			return nil
 		}
 		name := routed[i]
 		switch {
-		case key != name:
-			return h, invalid(name, "the field "+name+" is written "+key)
+		case string(key) != name:
+			return invalid(name, "the field "+name+" is written "+string(key))
 		case seen[i]:
-			return h, invalid(name, "the request names "+name+" twice")
+			return invalid(name, "the request names "+name+" twice")
 		}
 		seen[i] = true
+		v := body[start:end]
 		switch name {
 		case "model":
-			if json.Unmarshal(raw, &h.model) != nil {
-				return h, invalid("model", "model must be a string")
+			if len(v) < 2 || v[0] != '"' {
+				return invalid("model", "model must be a string")
+			}
+			if bytes.IndexByte(v, '\\') < 0 {
+				h.model = string(v[1 : len(v)-1])
+			} else if json.Unmarshal(v, &h.model) != nil {
+				return invalid("model", "model must be a string")
 			}
 		case "stream":
-			if string(raw) != "null" && json.Unmarshal(raw, &h.stream) != nil {
-				return h, invalid("stream", "stream must be a boolean")
+			switch string(v) {
+			case "true":
+				h.stream = true
+			case "false", "null":
+			default:
+				return invalid("stream", "stream must be a boolean")
 			}
 		case "stream_options":
-			end := int(dec.InputOffset())
-			h.opts = [2]int{end - len(raw), end}
+			h.opts = [2]int{start, end}
+		}
+		return nil
+	})
+	return h, err
+}
+
+// members calls fn with the key (unescaped) and the value's span of each
+// member of the JSON object body, which must be valid JSON. Keys are
+// unescaped only when they hold an escape.
+func members(body []byte, fn func(key []byte, start, end int) error) error {
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return invalid("", "the request body is not a JSON object")
+	}
+	i = skipSpace(body, i+1)
+	for i < len(body) && body[i] != '}' {
+		kend := skipValue(body, i) // a string
+		key := body[i+1 : kend-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var k string
+			if json.Unmarshal(body[i:kend], &k) != nil {
+				return invalid("", "the request body is not valid JSON")
+			}
+			key = []byte(k)
+		}
+		i = skipSpace(body, kend) // at ':'
+		start := skipSpace(body, i+1)
+		end := skipValue(body, start)
+		if err := fn(key, start, end); err != nil {
+			return err
+		}
+		i = skipSpace(body, end)
+		if i < len(body) && body[i] == ',' {
+			i = skipSpace(body, i+1)
 		}
 	}
-	if _, err := dec.Token(); err != nil {
-		return h, invalid("", "the request body is not valid JSON")
+	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
 	}
-	return h, nil
+	return i
+}
+
+// skipValue returns the end of the valid JSON value at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		for i++; i < len(b); i++ {
+			switch b[i] {
+			case '\\':
+				i++
+			case '"':
+				return i + 1
+			}
+		}
+		return i
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = skipValue(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return i
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
+		i++
+	}
+	return i
 }
 
 func invalid(param, msg string) *llm.Error {

@@ -2,6 +2,7 @@ package ingress
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
@@ -18,6 +19,35 @@ type rawEvents struct {
 
 func newRawEvents(r io.Reader, max int) *rawEvents {
 	return &rawEvents{br: bufio.NewReaderSize(r, 32<<10), max: max}
+}
+
+// fieldsOf returns the type and the data of raw, one event's bytes, its
+// data lines joined with "\n" and appended to dst, as an SSE reader reads
+// them (a line ends with LF or CRLF; one space after the colon is dropped).
+func fieldsOf(raw, dst []byte) (typ string, data []byte) {
+	lines := 0
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		name, value, _ := bytes.Cut(line, []byte{':'})
+		value = bytes.TrimPrefix(value, []byte{' '})
+		switch string(name) {
+		case "data":
+			if lines > 0 {
+				dst = append(dst, '\n')
+			}
+			dst = append(dst, value...)
+			lines++
+		case "event":
+			typ = string(value)
+		}
+	}
+	return typ, dst
 }
 
 // errEventTooLarge ends a stream with an event over the bound.
