@@ -10,7 +10,9 @@ import (
 // rawEvents splits a server-sent event stream into the bytes of its
 // events, each with the blank line that ends it, so that they can be
 // relayed exactly as they came. Comments and fields other than data
-// belong to the event they are written in.
+// belong to the event they are written in. Lines end with LF or CRLF, as
+// every provider writes them; a stream that ends lines with a bare CR is
+// read as one event, which ends it at the size bound.
 type rawEvents struct {
 	br  *bufio.Reader
 	max int
