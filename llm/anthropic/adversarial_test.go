@@ -10,7 +10,7 @@ import (
 	"github.com/vivremotion/gateway/llm/anthropic"
 )
 
-// TestReview2RedirectKeepsKey: Go's http.Client copies every field but
+// TestRedirectKeepsKey: Go's http.Client copies every field but
 // Authorization, Www-Authenticate and cookies to a redirect's target,
 // whatever its host, so x-api-key goes to wherever a 307 points (the
 // gemini provider refuses redirects for this very reason). The key must

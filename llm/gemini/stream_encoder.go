@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/vivremotion/gateway/llm"
+	"github.com/vivremotion/gateway/llm/internal/jsonw"
 	"github.com/vivremotion/gateway/llm/sse"
 )
 
@@ -245,30 +246,5 @@ func (e *StreamEncoder) appendTail(b []byte) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s as a JSON string, without allocating.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendJSONString appends s as a JSON string ([jsonw.AppendString]).
+func appendJSONString(b []byte, s string) []byte { return jsonw.AppendString(b, s) }

@@ -51,7 +51,7 @@ func (p *streamFlagProvider) Forward(ctx context.Context, op llm.Operation, mode
 	return p.rawProvider.Forward(ctx, op, model, body, stream)
 }
 
-// TestReview2PassthroughRoutesWhatIsServed: a passed-through body must be
+// TestPassthroughRoutesWhatIsServed: a passed-through body must be
 // served by the model it was routed by, and streamed as it was routed.
 // Go's encoding/json matches keys case-insensitively and unescapes them,
 // so "MODEL" or "mod\u0065l" beside "model" decide the route while the
@@ -87,7 +87,7 @@ func TestPassthroughRoutesWhatIsServed(t *testing.T) {
 	}
 }
 
-// TestReview2StreamUsageCannotBeTurnedOff: a client's stream_options must
+// TestStreamUsageCannotBeTurnedOff: a client's stream_options must
 // not keep the provider from reporting usage, else OnUsage bills nothing.
 // "stream_options":null makes the ingress inject a second key before the
 // client's, which a last-wins parser reads as null; {} or
@@ -111,7 +111,7 @@ func TestStreamUsageCannotBeTurnedOff(t *testing.T) {
 	}
 }
 
-// TestReview2RelayWithoutUsageKeepsTheRest: when the usage chunk is kept
+// TestRelayWithoutUsageKeepsTheRest: when the usage chunk is kept
 // from the client, everything else of the stream still reaches it:
 // comments (keep-alives of OpenAI-compatible servers, which keep idle
 // proxies from closing the connection) and ids.
@@ -127,7 +127,7 @@ func TestRelayWithoutUsageKeepsTheRest(t *testing.T) {
 	}
 }
 
-// TestReview2StreamAnsweredWhole: an OpenAI-compatible server that does
+// TestStreamAnsweredWhole: an OpenAI-compatible server that does
 // not stream answers a stream request with the whole JSON response (the
 // openai provider's own Stream handles it). Passed through to a client
 // that did not ask for usage, it is parsed as SSE, where a JSON line is an
@@ -143,7 +143,7 @@ func TestStreamAnsweredWhole(t *testing.T) {
 	}
 }
 
-// TestReview2UsageOfOversizedPassthrough: a provider's answer over
+// TestUsageOfOversizedPassthrough: a provider's answer over
 // MaxResponse was served (and billed) by the provider; OnUsage, "called
 // once per request that reached a provider", is not called at all.
 func TestUsageOfOversizedPassthrough(t *testing.T) {
@@ -168,7 +168,7 @@ func TestUsageOfOversizedPassthrough(t *testing.T) {
 	}
 }
 
-// TestReview2MidStreamAuthErrorHidden: an authentication error the
+// TestMidStreamAuthErrorHidden: an authentication error the
 // provider reports inside a translated stream reaches the client as it
 // came, message included, where before the stream (and in passthrough) it
 // is answered as the gateway's fault with the message kept in the log.

@@ -10,7 +10,7 @@ import (
 	"github.com/vivremotion/gateway/llm/openai"
 )
 
-// TestReview2AzureRedirectKeepsKey: Go's http.Client copies api-key (not
+// TestAzureRedirectKeepsKey: Go's http.Client copies api-key (not
 // a field it knows as sensitive) to a redirect's target on any host; the
 // Azure key must never reach another server.
 func TestAzureRedirectKeepsKey(t *testing.T) {

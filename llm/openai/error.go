@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vivremotion/gateway/llm"
+	"github.com/vivremotion/gateway/llm/internal/jsonw"
 	"github.com/vivremotion/gateway/llm/internal/upstream"
 )
 
@@ -174,44 +175,5 @@ func appendStringOrNull(b []byte, s string) []byte {
 	return appendString(b, s)
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaping what JSON requires
-// and the line separators U+2028 and U+2029. Invalid UTF-8 passes as it
-// is, which encoding/json would have replaced.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c != 0xe2 {
-			continue
-		}
-		if c == 0xe2 {
-			if i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9) {
-				b = append(b, s[start:i]...)
-				b = append(b, `\u202`...)
-				b = append(b, hexDigits[s[i+2]&0xf])
-				i += 2
-				start = i + 1
-			}
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendString appends s as a JSON string ([jsonw.AppendString]).
+func appendString(b []byte, s string) []byte { return jsonw.AppendString(b, s) }

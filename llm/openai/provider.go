@@ -299,14 +299,24 @@ func (p *Provider) failure(resp *http.Response) *llm.Error {
 
 // readAll reads a response body of at most MaxResponseBody bytes.
 func (p *Provider) readAll(ctx context.Context, r io.Reader) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r, MaxResponseBody+1))
-	if err != nil {
+	body, err := upstream.ReadBounded(r, MaxResponseBody)
+	switch {
+	case errors.Is(err, upstream.ErrTooLarge):
+		return nil, &llm.Error{Kind: llm.ErrServer, Provider: p.name, Message: "the response is larger than 32 MiB"}
+	case err != nil:
 		return nil, p.transportError(ctx, err)
 	}
-	if len(body) > MaxResponseBody {
-		return nil, &llm.Error{Kind: llm.ErrServer, Provider: p.name, Message: "the response is larger than 32 MiB"}
-	}
 	return body, nil
+}
+
+// answer returns the body of resp, a response to a call that is not
+// streamed, or the provider's failure when its status is not 2xx.
+func (p *Provider) answer(ctx context.Context, resp *http.Response) ([]byte, error) {
+	if resp.StatusCode/100 != 2 {
+		return nil, p.failure(resp)
+	}
+	defer resp.Body.Close()
+	return p.readAll(ctx, resp.Body)
 }
 
 // Chat sends req and returns the whole response. The losses of its
@@ -326,11 +336,7 @@ func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, e
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode/100 != 2 {
-		return nil, p.failure(resp)
-	}
-	defer resp.Body.Close()
-	data, err := p.readAll(ctx, resp.Body)
+	data, err := p.answer(ctx, resp)
 	if err != nil {
 		return nil, err
 	}
@@ -369,8 +375,7 @@ func (p *Provider) Stream(ctx context.Context, req *llm.Request) (llm.Stream, er
 	}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		// A server that does not stream answers with the whole response.
-		defer resp.Body.Close()
-		data, err := p.readAll(ctx, resp.Body)
+		data, err := p.answer(ctx, resp)
 		if err != nil {
 			return nil, err
 		}
@@ -415,11 +420,7 @@ func (p *Provider) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.E
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode/100 != 2 {
-		return nil, p.failure(resp)
-	}
-	defer resp.Body.Close()
-	data, err := p.readAll(ctx, resp.Body)
+	data, err := p.answer(ctx, resp)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// TestReview2RetryAfterHuge: a value too large for a Duration converts
+// TestRetryAfterHuge: a value too large for a Duration converts
 // float to int64 out of range (implementation-defined in Go: a negative
 // number on amd64), so a provider asking to wait very long is read as
 // "no wait". It should saturate; and NaN or Inf should not be taken.

@@ -18,12 +18,12 @@ import (
 	"github.com/vivremotion/gateway/cache/store"
 )
 
-// TestProxyCacheReviewForwardedProto: behind a trusted TLS terminator the
+// TestProxyCacheForwardedProto: behind a trusted TLS terminator the
 // Proxy forwards the front's X-Forwarded-Proto, and origins answer by it
 // (redirect http to https), but the cache key has "http" for both: the
 // redirect stored for a plain-http client is served to https clients, who
 // then loop on it.
-func TestProxyCacheReviewForwardedProto(t *testing.T) {
+func TestProxyCacheForwardedProto(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st, err := store.NewMemory(store.MemoryConfig{})
 		if err != nil {
@@ -60,11 +60,11 @@ func TestProxyCacheReviewForwardedProto(t *testing.T) {
 	})
 }
 
-// TestProxyCacheReviewStreamFlushes: an event stream goes through a cached
+// TestProxyCacheStreamFlushes: an event stream goes through a cached
 // Proxy as it comes: each client gets the first event while the origin is
 // still sending, also when the stream carries freshness (so the cache keeps
 // it while it fits MaxBody) and another client asks for it meanwhile.
-func TestProxyCacheReviewStreamFlushes(t *testing.T) {
+func TestProxyCacheStreamFlushes(t *testing.T) {
 	for _, cc := range []string{"no-cache", "max-age=60"} {
 		t.Run(cc, func(t *testing.T) {
 			release := make(chan struct{})

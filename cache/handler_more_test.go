@@ -11,12 +11,12 @@ import (
 	"github.com/vivremotion/gateway/cache"
 )
 
-// TestReviewOuterVaryKeptOnHit: a middleware in front of the cache (CORS)
+// TestOuterVaryKeptOnHit: a middleware in front of the cache (CORS)
 // sets Vary: Origin before calling it. On a miss the client gets both the
 // middleware's Vary and the origin's; on a hit the stored Vary replaces the
 // middleware's, so a browser or CDN in front sees no Vary: Origin and may
 // give one origin's CORS answer to another.
-func TestReviewOuterVaryKeptOnHit(t *testing.T) {
+func TestOuterVaryKeptOnHit(t *testing.T) {
 	c := newHandler(t, cache.Config{Store: newMapStore()})
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=60")
@@ -43,13 +43,13 @@ func TestReviewOuterVaryKeptOnHit(t *testing.T) {
 	}
 }
 
-// TestReviewUpgradeHeaderStillStored: the agreed behaviour bypasses the
+// TestUpgradeHeaderStillStored: the agreed behaviour bypasses the
 // lookup of a request with Upgrade but still stores its response (and says
 // fwd=bypass). Serve passes such requests straight to next instead: a
 // client that offers "Upgrade: h2c" on every request (curl --http2 over
 // http) never gets a Cache-Status, and what the origin answers it (a plain
 // 200, no switch) is never stored.
-func TestReviewUpgradeHeaderStillStored(t *testing.T) {
+func TestUpgradeHeaderStillStored(t *testing.T) {
 	c := newHandler(t, cache.Config{Store: newMapStore()})
 	app, calls := counted(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=60")
@@ -67,12 +67,12 @@ func TestReviewUpgradeHeaderStillStored(t *testing.T) {
 	}
 }
 
-// TestReviewRevalidateEachVariant: stale-while-revalidate refreshes one
+// TestRevalidateEachVariant: stale-while-revalidate refreshes one
 // key at a time, but the revalidating set is keyed by the primary key, so
 // while one variant is being refreshed a stale hit on another variant
 // starts none: that variant stays stale until a later hit after the first
 // revalidation ends.
-func TestReviewRevalidateEachVariant(t *testing.T) {
+func TestRevalidateEachVariant(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newHandler(t, cache.Config{Store: newMapStore()})
 		app, calls := counted(func(w http.ResponseWriter, r *http.Request) {
