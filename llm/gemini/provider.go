@@ -126,6 +126,30 @@ func (p *Provider) Format() llm.Format { return llm.FormatGemini }
 
 // Chat sends req to models/{req.Model}:generateContent. Losses of the
 // translation are in the response's Losses; a failure the provider
+// call posts body to model's method and returns the whole answer, or the
+// provider's error.
+func (p *Provider) call(ctx context.Context, model, method string, body []byte) ([]byte, error) {
+	resp, err := p.post(ctx, model, method, body)
+	if err != nil {
+		return nil, err
+	}
+	return p.answer(ctx, resp)
+}
+
+// answer reads resp whole, within maxBody, and returns its body, or the
+// provider's error when its status is not 2xx.
+func (p *Provider) answer(ctx context.Context, resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	b, err := upstream.ReadBounded(resp.Body, maxBody)
+	if err != nil {
+		return nil, p.transportError(ctx, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, p.providerError(resp, b)
+	}
+	return b, nil
+}
+
 // reported is an [*llm.Error] with Provider set.
 func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, error) {
 	body, losses, err := EncodeRequest(req)
@@ -134,17 +158,9 @@ func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, e
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, p.timeout, errTimeout)
 	defer cancel()
-	resp, err := p.post(ctx, req.Model, ":generateContent", body)
+	b, err := p.call(ctx, req.Model, ":generateContent", body)
 	if err != nil {
 		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := upstream.ReadBounded(resp.Body, maxBody)
-	if err != nil {
-		return nil, p.transportError(ctx, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return nil, p.providerError(resp, b)
 	}
 	res, err := DecodeResponse(b)
 	if err != nil {
@@ -174,12 +190,8 @@ func (p *Provider) Stream(ctx context.Context, req *llm.Request) (llm.Stream, er
 		return nil, err
 	}
 	if resp.StatusCode/100 != 2 {
-		defer resp.Body.Close()
-		b, err := upstream.ReadBounded(resp.Body, maxBody)
-		if err != nil {
-			return nil, p.transportError(ctx, err)
-		}
-		return nil, p.providerError(resp, b)
+		_, err := p.answer(ctx, resp)
+		return nil, err
 	}
 	return &providerStream{streamDecoder: newStreamDecoder(resp.Body, losses), name: p.name, model: req.Model}, nil
 }
@@ -257,17 +269,9 @@ func (p *Provider) embedBatch(ctx context.Context, req *llm.EmbeddingRequest, na
 	if err != nil {
 		return nil, err
 	}
-	resp, err := p.post(ctx, req.Model, ":batchEmbedContents", body)
+	b, err := p.call(ctx, req.Model, ":batchEmbedContents", body)
 	if err != nil {
 		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := upstream.ReadBounded(resp.Body, maxBody)
-	if err != nil {
-		return nil, p.transportError(ctx, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return nil, p.providerError(resp, b)
 	}
 	var out struct {
 		Embeddings []struct {
