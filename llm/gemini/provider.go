@@ -124,8 +124,6 @@ func (p *Provider) Name() string { return p.name }
 // Format returns [llm.FormatGemini].
 func (p *Provider) Format() llm.Format { return llm.FormatGemini }
 
-// Chat sends req to models/{req.Model}:generateContent. Losses of the
-// translation are in the response's Losses; a failure the provider
 // call posts body to model's method and returns the whole answer, or the
 // provider's error.
 func (p *Provider) call(ctx context.Context, model, method string, body []byte) ([]byte, error) {
@@ -150,6 +148,8 @@ func (p *Provider) answer(ctx context.Context, resp *http.Response) ([]byte, err
 	return b, nil
 }
 
+// Chat sends req to models/{req.Model}:generateContent. Losses of the
+// translation are in the response's Losses; a failure the provider
 // reported is an [*llm.Error] with Provider set.
 func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, error) {
 	body, losses, err := EncodeRequest(req)
