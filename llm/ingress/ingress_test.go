@@ -333,12 +333,17 @@ func TestStreamErrorUsage(t *testing.T) {
 		{Type: llm.EventError, Err: &llm.Error{Kind: llm.ErrOverloaded, Message: "busy"}},
 	}}
 	h, ul := newIngress(t, llm.Route{Model: "m", Provider: p})
-	w := post(h, "/v1/chat/completions", `{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}`)
-	if !strings.Contains(w.Body.String(), "busy") {
-		t.Errorf("stream = %s; want the error event", w.Body)
-	}
-	if got := ul.last(t); got.Source != llm.UsageCutShort || got.InputTokens != 3 {
-		t.Errorf("usage = %+v; want 3 input tokens, cut short", got)
+	for _, c := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}`},
+		{"/v1/messages", `{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"x"}]}`},
+	} {
+		w := post(h, c.path, c.body)
+		if !strings.Contains(w.Body.String(), "busy") {
+			t.Errorf("%s: stream = %s; want the error event", c.path, w.Body)
+		}
+		if got := ul.last(t); got.Source != llm.UsageCutShort || got.InputTokens != 3 {
+			t.Errorf("%s: usage = %+v; want 3 input tokens, cut short", c.path, got)
+		}
 	}
 }
 
